@@ -1,0 +1,43 @@
+"""Which SMS the local tools talk to: the real one when cloud credentials are set, otherwise an
+embedded emulator started on loopback, with the settings pointed at it."""
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# Loopback-only credentials shared by the embedded emulator and the functions it serves.
+LOCAL_AK = "LOCALEMULATORAK00000"
+LOCAL_SK = "local-emulator-secret-not-for-cloud"
+
+
+def has_cloud_credentials() -> bool:
+    return bool(os.environ.get("HUAWEICLOUD_SDK_AK") and os.environ.get("HUAWEICLOUD_SDK_SK"))
+
+
+def start_embedded_emulator(port: int = 0) -> Any:
+    from local.sms_emulator import Emulator
+
+    emulator = Emulator(
+        dataset=os.environ.get("SMS_EMULATOR_DATASET", "fleet"),
+        tasks=int(os.environ.get("SMS_EMULATOR_TASKS", "250")),
+        ak=LOCAL_AK,
+        sk=LOCAL_SK,
+        port=port,
+    ).start()
+    os.environ["SMS_ENDPOINT"] = emulator.url
+    os.environ["HUAWEICLOUD_SDK_AK"] = LOCAL_AK
+    os.environ["HUAWEICLOUD_SDK_SK"] = LOCAL_SK
+    os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "1")  # local sinks are plain http on loopback
+    return emulator
+
+
+def ensure_backend(port: int = 0) -> Any | None:
+    """Start the emulator unless real credentials are configured; returns it (or None)."""
+    if has_cloud_credentials():
+        where = os.environ.get("SMS_ENDPOINT") or f"region {os.environ.get('SMS_REGION', '?')}"
+        print(f"using the real SMS ({where}) with HUAWEICLOUD_SDK_AK/SK", file=sys.stderr)
+        return None
+    emulator = start_embedded_emulator(port)
+    print(f"no cloud credentials: using the embedded SMS emulator at {emulator.url}", file=sys.stderr)
+    return emulator

@@ -1,0 +1,98 @@
+"""Structured JSON logs on stderr, one object per line, with secrets masked.
+
+Modelled on Powertools' logger: a fixed set of keys (``level``, ``message``, ``request_id``,
+``function``) plus whatever the call adds. Every value passes through ``redact`` first, so an AK,
+SK, token or webhook URL token never reaches the log even when it sneaks into a message."""
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+from typing import Any, TextIO
+
+_SECRET_KEYS = re.compile(
+    r"(^|_)(ak|sk|secret|token|password|signature|authorization|access_?key|secret_?key)($|_)",
+    re.IGNORECASE,
+)
+# Query parameters and URL parts that carry credentials in webhook URLs.
+_URL_TOKEN = re.compile(
+    r"((?:access_token|key|token|secret|sign|signature|sig)=)[^&\s\"']+", re.IGNORECASE
+)
+_HOOK_PATH = re.compile(
+    r"(/(?:hooks|hook|bot/v2/hook|robot/send|webhook/send|services)/)[^\s\"'?]+", re.IGNORECASE
+)
+_HEADER_AUTH = re.compile(
+    r"((?:Authorization|X-Security-Token|X-Auth-Token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+", re.IGNORECASE
+)
+MASK = "***"
+
+_known_secrets: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret value so it is masked wherever it appears later."""
+    if value and len(value) >= 6:
+        _known_secrets.add(value)
+
+
+def redact_text(text: str) -> str:
+    for secret in _known_secrets:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = _URL_TOKEN.sub(r"\1" + MASK, text)
+    text = _HOOK_PATH.sub(r"\1" + MASK, text)
+    return _HEADER_AUTH.sub(r"\1" + MASK, text)
+
+
+def redact(value: Any, key: str = "") -> Any:
+    if key and _SECRET_KEYS.search(key) and value not in (None, "", [], {}):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+class Logger:
+    def __init__(self, service: str = "sms-tasks", stream: TextIO | None = None) -> None:
+        self.service = service
+        self._stream = stream
+        self.context: dict[str, Any] = {}
+
+    def bind(self, **fields: Any) -> None:
+        """Keys added to every following line (request id, function name)."""
+        self.context.update(fields)
+
+    def clear(self) -> None:
+        self.context.clear()
+
+    def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
+        record = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "level": level,
+            "service": self.service,
+            "message": message,
+            **self.context,
+            **fields,
+        }
+        line = json.dumps(redact(record), default=str, ensure_ascii=False)
+        print(line, file=self._stream or sys.stderr, flush=True)
+
+    def debug(self, message: str, **fields: Any) -> None:
+        self._emit("DEBUG", message, fields)
+
+    def info(self, message: str, **fields: Any) -> None:
+        self._emit("INFO", message, fields)
+
+    def warning(self, message: str, **fields: Any) -> None:
+        self._emit("WARNING", message, fields)
+
+    def error(self, message: str, **fields: Any) -> None:
+        self._emit("ERROR", message, fields)
+
+
+logger = Logger()

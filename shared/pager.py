@@ -1,0 +1,242 @@
+"""Reading tasks page by page: one page, or every page of a query (``all=true``, the timer).
+
+A scan fetches its first page to learn ``count``, then the remaining pages in parallel with a
+bounded window (``SMS_SCAN_CONCURRENCY``) and hands them to the consumer strictly in order, so
+memory holds at most a window of pages and callers that stream (the summary) never hold the
+fleet. Every page's ``count`` must match the first: a fleet that changes mid-scan is reported,
+never silently merged. Retryable failures are retried with backoff inside the deadline; when the
+remaining time can't cover another page the scan stops and says so (``partial``)."""
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import ApiError
+from shared.query import TaskQuery
+from shared.runtime import Deadline
+from shared.sms_client import RawPage, SmsTasksClient, UpstreamError
+from shared.validation import Violation, validate_response
+
+SMS_MAX_PAGE = 200
+SMS_MAX_OFFSET = 65535  # the doc's range for offset: beyond it SMS can't be paged
+MAX_KEPT_VIOLATIONS = 100
+_TASK_POINTER = re.compile(r"^/tasks/(\d+)")
+
+
+class ScanInconsistent(ApiError):
+    """The task list changed while it was being read (``count`` moved between pages)."""
+
+    def __init__(self, first: int, seen: int, offset: int) -> None:
+        super().__init__(
+            409,
+            "SMSFN.0409",
+            f"the task list changed during the scan: count was {first}, then {seen} at offset {offset}; "
+            "read again",
+            extra={"count_first": first, "count_seen": seen, "offset": offset},
+        )
+
+
+@dataclass
+class Page:
+    index: int
+    offset: int
+    tasks: list[dict[str, Any]]
+    raw: RawPage
+
+
+@dataclass
+class ScanResult:
+    count: int | None = None
+    fetched: int = 0
+    pages: int = 0
+    partial: bool = False
+    partial_reason: str | None = None
+    violation_total: int = 0
+    violations: list[Violation] = field(default_factory=list)
+    request_ids: list[str] = field(default_factory=list)
+    retries: int = 0
+    elapsed_ms: float = 0.0
+
+    def add_violations(self, found: list[Violation], total: int, base_index: int) -> None:
+        self.violation_total += total
+        room = MAX_KEPT_VIOLATIONS - len(self.violations)
+        for v in found[: max(0, room)]:
+            self.violations.append(_rebase(v, base_index))
+
+
+def _rebase(v: Violation, base_index: int) -> Violation:
+    """Page-relative ``/tasks/3/...`` pointers become scan-relative ``/tasks/203/...``."""
+    if base_index == 0:
+        return v
+    m = _TASK_POINTER.match(v.pointer)
+    if not m:
+        return v
+    pointer = f"/tasks/{int(m.group(1)) + base_index}{v.pointer[m.end():]}"
+    return Violation(pointer=pointer, rule=v.rule, value=v.value, message=v.message)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    retries: int = 2
+    base_delay_s: float = 0.1
+    max_delay_s: float = 2.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return min(retry_after, self.max_delay_s * 4)
+        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * (2**attempt)))  # full jitter
+
+
+def fetch_page(
+    client: SmsTasksClient,
+    params: list[tuple[str, str]],
+    deadline: Deadline,
+    policy: RetryPolicy,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[RawPage, int]:
+    """One page with retries on retryable failures; returns the page and how many retries it took."""
+    attempt = 0
+    while True:
+        try:
+            return client.list_tasks_raw(params, deadline), attempt
+        except UpstreamError as exc:
+            if not exc.retryable or attempt >= policy.retries:
+                raise
+            pause = policy.delay(attempt, exc.retry_after)
+            if pause >= deadline.remaining():
+                raise
+            sleep(pause)
+            attempt += 1
+
+
+def _tasks_of(raw: RawPage) -> list[dict[str, Any]]:
+    tasks = raw.data.get("tasks")
+    return tasks if isinstance(tasks, list) else []
+
+
+def _count_of(raw: RawPage) -> int | None:
+    count = raw.data.get("count")
+    return count if isinstance(count, int) and not isinstance(count, bool) else None
+
+
+class Scanner:
+    """Reads pages for one query and feeds them, in order, to ``on_page``."""
+
+    def __init__(
+        self,
+        client: SmsTasksClient,
+        *,
+        deadline: Deadline,
+        validation: str = "warn",
+        concurrency: int = 4,
+        max_tasks: int = 10000,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.client = client
+        self.deadline = deadline
+        self.validation = validation
+        self.concurrency = max(1, concurrency)
+        self.max_tasks = max_tasks
+        self.retry = retry or RetryPolicy()
+
+    def _fetch_checked(self, params: list[tuple[str, str]]) -> tuple[RawPage, int, Any]:
+        raw, retries = fetch_page(self.client, params, self.deadline, self.retry)
+        report = None if self.validation == "off" else validate_response(raw.data, self.validation)
+        return raw, retries, report
+
+    def _record(self, result: ScanResult, raw: RawPage, retries: int, report: Any, base: int) -> None:
+        result.pages += 1
+        result.retries += retries
+        if raw.request_id:
+            result.request_ids.append(raw.request_id)
+        if report is not None and not report.ok:
+            result.add_violations(list(report.violations), report.total, base)
+
+    def one_page(self, query: TaskQuery) -> tuple[RawPage, ScanResult]:
+        start = time.perf_counter()
+        raw, retries, report = self._fetch_checked(query.sms_params())
+        result = ScanResult(count=_count_of(raw))
+        self._record(result, raw, retries, report, 0)
+        result.fetched = len(_tasks_of(raw))
+        result.elapsed_ms = (time.perf_counter() - start) * 1000.0
+        return raw, result
+
+    def scan(self, query: TaskQuery, on_page: Callable[[Page], None]) -> ScanResult:
+        """Every page from ``query.offset`` on, up to ``max_tasks`` tasks."""
+        start = time.perf_counter()
+        size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
+        raw, retries, report = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
+        result = ScanResult(count=_count_of(raw))
+        self._record(result, raw, retries, report, 0)
+        first_tasks = _tasks_of(raw)[: self.max_tasks]
+        result.fetched = len(first_tasks)
+        on_page(Page(0, query.offset, first_tasks, raw))
+        if result.count is None:
+            result.partial, result.partial_reason = True, "SMS gave no count; only the first page was read"
+            return self._done(result, start)
+        end = min(result.count, query.offset + self.max_tasks)
+        if result.count > query.offset + self.max_tasks:
+            result.partial = True
+            result.partial_reason = f"more than the cap of {self.max_tasks} tasks (SMS_ALL_MAX_TASKS)"
+        offsets = list(range(query.offset + size, end, size))
+        reachable = [o for o in offsets if o <= SMS_MAX_OFFSET]
+        if len(reachable) < len(offsets):
+            result.partial = True
+            result.partial_reason = f"SMS cannot page past offset {SMS_MAX_OFFSET}"
+        if reachable:
+            self._rest(query, size, reachable, end, result, on_page)
+        return self._done(result, start)
+
+    def _rest(
+        self,
+        query: TaskQuery,
+        size: int,
+        offsets: list[int],
+        end: int,
+        result: ScanResult,
+        on_page: Callable[[Page], None],
+    ) -> None:
+        first_count = result.count
+        assert first_count is not None
+        pending: deque[tuple[int, int, Future[tuple[RawPage, int, Any]]]] = deque()
+        page_ms = max(result.elapsed_ms, 1.0)
+        todo = deque(enumerate(offsets, start=1))
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page") as pool:
+            try:
+                while todo or pending:
+                    while todo and len(pending) < self.concurrency:
+                        if self.deadline.remaining() * 1000.0 < page_ms * 1.5:
+                            result.partial = True
+                            result.partial_reason = "the function's remaining time could not cover the scan"
+                            todo.clear()
+                            break
+                        index, offset = todo.popleft()
+                        limit = min(size, end - offset)
+                        params = query.sms_params(limit=limit, offset=offset)
+                        pending.append((index, offset, pool.submit(self._fetch_checked, params)))
+                    if not pending:
+                        break
+                    index, offset, future = pending.popleft()
+                    raw, retries, report = future.result()
+                    page_ms = max(page_ms, raw.elapsed_ms)
+                    seen = _count_of(raw)
+                    if seen != first_count:
+                        raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
+                    self._record(result, raw, retries, report, offset - query.offset)
+                    tasks = _tasks_of(raw)
+                    result.fetched += len(tasks)
+                    on_page(Page(index, offset, tasks, raw))
+            finally:
+                for _, _, future in pending:
+                    future.cancel()
+
+    @staticmethod
+    def _done(result: ScanResult, start: float) -> ScanResult:
+        result.elapsed_ms = (time.perf_counter() - start) * 1000.0
+        return result

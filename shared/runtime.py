@@ -1,0 +1,83 @@
+"""The invocation's runtime facts: request id, remaining time and agency credentials.
+
+FunctionGraph passes a context object with Java-style getters (``getRequestID()``,
+``getRemainingTimeInMilliSeconds()``, ``getSecurityAccessKey()`` ...). ``Invocation`` reads them
+once, tolerates a missing or partial context (local runs, tests) and gives the rest of the code a
+``Deadline`` so no network call outlives the function's timeout."""
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+# Seconds kept back from the function's remaining time for shaping and returning the response.
+RESPONSE_RESERVE_S = 0.25
+
+
+class Deadline:
+    """A point in monotonic time; ``remaining()`` is never negative."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self._end = None if seconds is None else time.monotonic() + max(0.0, seconds)
+
+    @classmethod
+    def unlimited(cls) -> Deadline:
+        return cls(None)
+
+    def remaining(self) -> float:
+        if self._end is None:
+            return float("inf")
+        return max(0.0, self._end - time.monotonic())
+
+    def expired(self) -> bool:
+        return self.remaining() <= 0.0
+
+    def cap(self, seconds: float) -> float:
+        """``seconds`` or what is left, whichever is smaller."""
+        return min(seconds, self.remaining())
+
+
+@dataclass(frozen=True)
+class AgencyCredentials:
+    """Temporary credentials of the function's agency. ``repr`` hides them."""
+
+    ak: str = field(repr=False)
+    sk: str = field(repr=False)
+    security_token: str = field(repr=False)
+
+
+def _call(context: Any, name: str) -> Any:
+    getter = getattr(context, name, None)
+    if not callable(getter):
+        return None
+    try:
+        return getter()
+    except Exception:  # a runtime without that feature; treated as absent
+        return None
+
+
+@dataclass
+class Invocation:
+    request_id: str
+    deadline: Deadline
+    function_name: str | None = None
+    credentials: AgencyCredentials | None = None
+
+    @classmethod
+    def from_context(cls, context: Any) -> Invocation:
+        request_id = _call(context, "getRequestID") or str(uuid.uuid4())
+        remaining_ms = _call(context, "getRemainingTimeInMilliSeconds")
+        seconds = None
+        if isinstance(remaining_ms, (int, float)) and remaining_ms > 0:
+            seconds = remaining_ms / 1000.0 - RESPONSE_RESERVE_S
+        ak = _call(context, "getSecurityAccessKey")
+        sk = _call(context, "getSecuritySecretKey")
+        token = _call(context, "getSecurityToken")
+        creds = AgencyCredentials(ak, sk, token) if ak and sk and token else None
+        return cls(
+            request_id=str(request_id),
+            deadline=Deadline(seconds),
+            function_name=_call(context, "getFunctionName"),
+            credentials=creds,
+        )

@@ -1,0 +1,86 @@
+"""Settings from the environment (FunctionGraph passes a function's environment variables there).
+
+Reading is cheap and never fails at import: ``Settings.from_env`` collects problems and the first
+call that needs a broken setting raises a clear ``ApiError`` (HTTP 500, ``SMSFN.0500``)."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from shared.errors import config_error
+
+VALIDATION_MODES = ("warn", "strict", "off")
+
+
+def _env_int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise config_error(f"{name} must be an integer from {lo} to {hi}, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise config_error(f"{name} must be an integer from {lo} to {hi}, got {value}")
+    return value
+
+
+def _env_float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise config_error(f"{name} must be a number from {lo} to {hi}, got {raw!r}") from None
+    if not lo <= value <= hi:
+        raise config_error(f"{name} must be a number from {lo} to {hi}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting the functions read; the README's settings table lists the same names."""
+
+    region: str | None = None
+    endpoint: str | None = None
+    project_id: str | None = None
+    ak: str | None = field(default=None, repr=False)
+    sk: str | None = field(default=None, repr=False)
+    security_token: str | None = field(default=None, repr=False)
+    connect_timeout: float = 3.0
+    read_timeout: float = 10.0
+    validation: str = "warn"
+    all_max_tasks: int = 10000
+    scan_concurrency: int = 4
+    page_retries: int = 2
+    verify_tls: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        validation = env.get("SMS_VALIDATION", "warn").strip().lower() or "warn"
+        if validation not in VALIDATION_MODES:
+            raise config_error(
+                f"SMS_VALIDATION must be one of {', '.join(VALIDATION_MODES)}, got {validation!r}"
+            )
+        endpoint = env.get("SMS_ENDPOINT", "").strip() or None
+        if endpoint and not endpoint.startswith(("https://", "http://")):
+            raise config_error(f"SMS_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+        return cls(
+            region=env.get("SMS_REGION", "").strip() or None,
+            endpoint=endpoint.rstrip("/") if endpoint else None,
+            project_id=(env.get("SMS_PROJECT_ID") or env.get("HUAWEICLOUD_SDK_PROJECT_ID") or "").strip()
+            or None,
+            ak=env.get("HUAWEICLOUD_SDK_AK", "").strip() or None,
+            sk=env.get("HUAWEICLOUD_SDK_SK", "").strip() or None,
+            security_token=env.get("HUAWEICLOUD_SDK_SECURITY_TOKEN", "").strip() or None,
+            connect_timeout=_env_float(env, "SMS_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
+            read_timeout=_env_float(env, "SMS_READ_TIMEOUT", 10.0, 0.1, 300.0),
+            validation=validation,
+            all_max_tasks=_env_int(env, "SMS_ALL_MAX_TASKS", 10000, 1, 1_000_000),
+            scan_concurrency=_env_int(env, "SMS_SCAN_CONCURRENCY", 4, 1, 32),
+            page_retries=_env_int(env, "SMS_PAGE_RETRIES", 2, 0, 10),
+            verify_tls=env.get("SMS_VERIFY_TLS", "true").strip().lower() not in ("0", "false", "no"),
+        )
