@@ -56,6 +56,10 @@ class Settings:
     scan_concurrency: int = 4
     page_retries: int = 2
     verify_tls: bool = True
+    summary_interval_s: int = 3600
+    summary_stall_after_s: int = 3600
+    summary_max_items: int = 50
+    summary_max_tasks: int = 100000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -83,4 +87,8 @@ class Settings:
             scan_concurrency=_env_int(env, "SMS_SCAN_CONCURRENCY", 4, 1, 32),
             page_retries=_env_int(env, "SMS_PAGE_RETRIES", 2, 0, 10),
             verify_tls=env.get("SMS_VERIFY_TLS", "true").strip().lower() not in ("0", "false", "no"),
+            summary_interval_s=_env_int(env, "SUMMARY_INTERVAL_SECONDS", 3600, 60, 30 * 86400),
+            summary_stall_after_s=_env_int(env, "SUMMARY_STALL_AFTER_SECONDS", 3600, 60, 30 * 86400),
+            summary_max_items=_env_int(env, "SUMMARY_MAX_ITEMS", 50, 0, 1000),
+            summary_max_tasks=_env_int(env, "SUMMARY_MAX_TASKS", 100000, 1, 1_000_000),
         )

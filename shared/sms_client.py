@@ -31,6 +31,8 @@ from huaweicloudsdkcore.http.http_client import HttpClient
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from requests import Timeout
+from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import TimeoutError as urllib3_timeout
 
 from shared.errors import ApiError, config_error
 from shared.logger import register_secret
@@ -179,8 +181,9 @@ class SmsTasksClient:
         except RequestTimeoutException as exc:
             raise _timeout_error(f"SMS did not answer in time ({exc.error_msg})") from None
         except ConnectionException as exc:
-            if isinstance(exc.__context__, Timeout):  # connect timeout: a ConnectionError subclass
-                raise _timeout_error(f"connecting to SMS took over {timeout[0]:.2f}s") from None
+            if _caused_by_timeout(exc):
+                raise _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s "
+                                     "(connect/read)") from None
             raise _bad_gateway("SMSFN.0502", f"cannot connect to SMS: {type(exc).__name__}",
                                retryable=True) from None
         except SdkException as exc:
@@ -199,6 +202,26 @@ class SmsTasksClient:
                                retryable=True, upstream_status=response.status_code)
         return RawPage(data=data, content=content, request_id=response.headers.get("X-Request-Id"),
                        elapsed_ms=elapsed_ms)
+
+
+def _caused_by_timeout(exc: BaseException) -> bool:
+    """The SDK turns every ``requests.ConnectionError`` into ``ConnectionException``, including
+    connect timeouts and read timeouts that urllib3 wrapped in ``MaxRetryError``; look beneath."""
+    seen: set[int] = set()
+    pending: list[Any] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, NewConnectionError):  # refused: urllib3 files it under timeouts
+            continue
+        if isinstance(current, (Timeout, urllib3_timeout)):
+            return True
+        if isinstance(current, BaseException):
+            pending += [current.__context__, current.__cause__, *current.args]
+        pending.append(getattr(current, "reason", None))
+    return False
 
 
 def _timeout_error(msg: str) -> UpstreamError:

@@ -37,13 +37,13 @@ class TasksResult:
                 "tasks": self.tasks or []}
 
 
-def scanner_for(settings: Settings, invocation: Invocation) -> Scanner:
+def scanner_for(settings: Settings, invocation: Invocation, max_tasks: int | None = None) -> Scanner:
     return Scanner(
         get_client(settings, invocation),
         deadline=invocation.deadline,
         validation=settings.validation,
         concurrency=settings.scan_concurrency,
-        max_tasks=settings.all_max_tasks,
+        max_tasks=settings.all_max_tasks if max_tasks is None else max_tasks,
         retry=RetryPolicy(retries=settings.page_retries),
     )
 
@@ -104,10 +104,14 @@ def read_tasks(query: TaskQuery, settings: Settings, invocation: Invocation) -> 
 
 
 def stream_tasks(
-    query: TaskQuery, settings: Settings, invocation: Invocation, consume: Callable[[dict[str, Any]], None]
+    query: TaskQuery,
+    settings: Settings,
+    invocation: Invocation,
+    consume: Callable[[dict[str, Any]], None],
+    max_tasks: int | None = None,
 ) -> ScanResult:
     """Every page, each task handed to ``consume`` as it arrives (summaries hold no task list)."""
-    scanner = scanner_for(settings, invocation)
+    scanner = scanner_for(settings, invocation, max_tasks)
 
     def on_page(page: Page) -> None:
         for task in page.tasks:

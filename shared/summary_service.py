@@ -1,0 +1,56 @@
+"""A migration summary of every task a query matches: read page by page, streamed into the
+``SummaryBuilder`` (no task list is held), checked against its own published schema.
+
+Used by ``GET /v3/tasks/summary`` (window ends now) and by the timer (window ends at the tick)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.errors import ApiError
+from shared.logger import logger
+from shared.pager import ScanResult
+from shared.query import TaskQuery
+from shared.runtime import Invocation
+from shared.settings import Settings
+from shared.summary import SummaryBuilder, SummaryOptions
+from shared.tasks_service import scan_headers, stream_tasks
+from shared.validation import validate_document
+
+SUMMARY_SCHEMA = "summary"
+
+
+def summarise(
+    query: TaskQuery,
+    settings: Settings,
+    invocation: Invocation,
+    *,
+    now: datetime,
+    interval_seconds: int | None = None,
+    stall_after_seconds: int | None = None,
+) -> tuple[dict[str, Any], ScanResult]:
+    builder = SummaryBuilder(
+        SummaryOptions(
+            now=now,
+            interval_seconds=interval_seconds or settings.summary_interval_s,
+            stall_after_seconds=stall_after_seconds or settings.summary_stall_after_s,
+            max_items=settings.summary_max_items,
+            filters=query.filters,
+        )
+    )
+    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary_max_tasks)
+    summary = builder.build(result.count, schema_violations=result.violation_total, partial=result.partial)
+    report = validate_document(summary, SUMMARY_SCHEMA, "strict")
+    if not report.ok:  # our own payload breaking our own schema is a bug, never sent on
+        logger.error("summary breaks its schema", violations=[v.to_dict() for v in report.violations])
+        raise ApiError(500, "SMSFN.0500", "the summary does not match summary.schema.json",
+                       extra={"violations": [v.to_dict() for v in report.violations]})
+    if result.partial:
+        logger.warning("summary is partial", reason=result.partial_reason, scanned=result.fetched,
+                       count=result.count)
+    return summary, result
+
+
+def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[dict, dict]:
+    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
+    return summary, scan_headers(result, settings)

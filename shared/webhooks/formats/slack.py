@@ -1,0 +1,114 @@
+"""Slack incoming webhook: Block Kit blocks plus a ``text`` fallback for notifications.
+
+Limits used (docs.slack.dev Block Kit reference): at most 50 blocks per message; header text
+(plain_text) 150 characters; section text 3000; section fields at most 10, each 2000; context at
+most 10 elements. On top, the sum of all text is kept under 12,000 characters: Slack has rejected
+messages of ~13k characters of block text with ``msg_blocks_too_long`` although every documented
+limit held (slackapi/bolt-js#2509). Text is escaped as Slack documents (``&``, ``<``, ``>``), which
+also defuses ``<!channel>``-style mentions in task names.
+
+Answers: 200 with body ``ok``; errors are HTTP statuses with a short code in the body
+(400 ``invalid_payload``, 403 ``action_prohibited``, 404 ``channel_not_found``, 410
+``channel_is_archived``, 500 ``rollup_error``; api.slack.com changelog 2016-05-17); rate limiting
+is 429 with ``Retry-After`` (about one message per second per webhook)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from shared.webhooks.formats import text as t
+from shared.webhooks.formats.base import (
+    JSON_CONTENT_TYPE,
+    OutgoingRequest,
+    RenderContext,
+    Verdict,
+    dumps,
+    fit,
+    http_verdict,
+    short,
+)
+
+MAX_BLOCKS = 50
+HEADER_MAX = 150
+SECTION_TEXT_MAX = 3000
+FIELD_MAX = 2000
+FIELDS_MAX = 10
+CONTEXT_ELEMENTS_MAX = 10
+TOTAL_TEXT_BUDGET = 12_000
+FALLBACK_MAX = 300
+
+
+def escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+MARKUP = t.Markup(
+    escape=escape,
+    bold=lambda s: f"*{s}*",
+    code=lambda s: f"`{s}`",
+    bullet="• ",
+    measure=t.utf16_len,
+)
+
+
+def _mrkdwn(text: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": text}
+
+
+def build_payload(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict[str, Any]:
+    title, _severity = t.headline(summary)
+    intro = f"{t.window_text(summary)} · {t.totals_text(summary)}"
+    header = {"type": "plain_text", "text": t.clip_to(title, HEADER_MAX, t.utf16_len), "emoji": True}
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": header},
+        {"type": "context", "elements": [_mrkdwn(escape(intro))]},
+    ]
+    counts = t.state_counts(summary)
+    for start in range(0, len(counts), FIELDS_MAX):
+        chunk = counts[start:start + FIELDS_MAX]
+        blocks.append({"type": "section", "fields": [_mrkdwn(f"*{escape(k)}*\n{v}") for k, v in chunk]})
+    sections = t.list_sections(summary, MARKUP, cap)
+    if sections:
+        blocks.append({"type": "divider"})
+    for section in sections:
+        body = t.section_text(section, MARKUP, SECTION_TEXT_MAX)
+        blocks.append({"type": "section", "text": _mrkdwn(body)})
+    blocks.append({"type": "context", "elements": [_mrkdwn(escape(t.footer_text(summary, ctx.delivery_id)))]})
+    return {"text": t.clip_to(title, FALLBACK_MAX, t.utf16_len), "blocks": blocks}
+
+
+def text_size(payload: Mapping[str, Any]) -> int:
+    """All text Slack will count, in UTF-16 units."""
+    total = t.utf16_len(payload.get("text", ""))
+    for block in payload.get("blocks", []):
+        texts = [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
+        total += sum(t.utf16_len(x["text"]) for x in texts if isinstance(x, Mapping) and "text" in x)
+    return total
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    url: str
+    body: bytes
+
+    def build(self, now: float) -> OutgoingRequest:
+        return OutgoingRequest(self.url, self.body, {"Content-Type": JSON_CONTENT_TYPE})
+
+
+def render(summary: Mapping[str, Any], url: str, secret: str | None, ctx: RenderContext) -> SlackMessage:
+    payload = fit(
+        lambda cap: build_payload(summary, ctx, cap),
+        lambda p: len(p["blocks"]) <= MAX_BLOCKS and text_size(p) <= TOTAL_TEXT_BUDGET,
+        ctx.max_items,
+    )
+    return SlackMessage(url, dumps(payload))
+
+
+def interpret(status: int, body: str) -> Verdict:
+    text = body.strip()
+    if 200 <= status < 300:
+        if text == "ok":
+            return Verdict(True)
+        return Verdict(False, error=f"Slack answered {short(text) or '(empty)'!r}")
+    return http_verdict(status, short(text, 80))
