@@ -71,14 +71,15 @@ class Logger:
         self.context.clear()
 
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
-        record = {
+        record: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "level": level,
             "service": self.service,
             "message": message,
-            **self.context,
-            **fields,
         }
+        for key, value in {**self.context, **fields}.items():
+            # A field named like a fixed key is kept beside it, never over it.
+            record[f"{key}_" if key in ("time", "level", "service", "message") else key] = value
         line = json.dumps(redact(record), default=str, ensure_ascii=False)
         print(line, file=self._stream or sys.stderr, flush=True)
 

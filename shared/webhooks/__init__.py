@@ -17,9 +17,9 @@ from shared.webhooks.delivery import (
     deliver,
     make_session,
     parse_retry_after,
-    send_summary,
 )
 from shared.webhooks.notify import NOTIFY_CONDITIONS, parse_notify_on, should_notify
+from shared.webhooks.plan import DeliveryPlan, send_summary
 from shared.webhooks.targets import FORMATS, Target, WebhookSettings, build_target, load_targets
 from shared.webhooks.url_safety import UnsafeUrl, UrlPolicy, register_url_secrets, safe_url
 
@@ -27,6 +27,7 @@ __all__ = [
     "FORMATS",
     "NOTIFY_CONDITIONS",
     "DeliveryFailed",
+    "DeliveryPlan",
     "DeliveryResult",
     "Target",
     "TargetOutcome",

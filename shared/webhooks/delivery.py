@@ -31,7 +31,7 @@ from shared.logger import logger, redact_text, register_secret
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
 from shared.webhooks.formats.base import OutgoingRequest, webhook_id
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, parse_notify_on, should_notify
-from shared.webhooks.targets import Target, WebhookSettings, load_targets
+from shared.webhooks.targets import Target, WebhookSettings
 from shared.webhooks.url_safety import (
     CheckedUrl,
     Resolver,
@@ -392,28 +392,3 @@ def deliver(
         with ThreadPoolExecutor(max_workers=min(run.settings.concurrency, len(targets))) as pool:
             outcomes = list(pool.map(run.deliver_safely, targets))
     return DeliveryResult(delivery_id, outcomes)
-
-
-def send_summary(
-    summary: Mapping[str, Any],
-    *,
-    env: Mapping[str, str],
-    options: Mapping[str, Any] | None = None,
-    deadline: DeadlineLike,
-    delivery_id: str,
-    session: requests.Session | None = None,
-    sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.time,
-    resolver: Resolver | None = None,
-) -> DeliveryResult:
-    """Settings, targets and ``notify_on`` from the environment and this invocation's options
-    (``options["targets"]``, ``options["notify_on"]``), then ``deliver``."""
-    settings = WebhookSettings.from_env(env)
-    targets = load_targets(env, options, settings)
-    notify_on: Any = settings.notify_on
-    if options and options.get("notify_on") is not None:
-        notify_on = parse_notify_on(options["notify_on"])
-    return deliver(
-        targets, summary, deadline=deadline, delivery_id=delivery_id, notify_on=notify_on,
-        session=session, sleep=sleep, clock=clock, settings=settings, resolver=resolver,
-    )

@@ -1,0 +1,102 @@
+"""The timer function against the emulator and a local webhook sink."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.webhook_sink import Reply, Sink
+from shared.errors import ApiError
+from shared.timer_event import parse_timer_event
+from shared.timer_job import tick_delivery_id
+from shared.webhooks import DeliveryFailed
+from tests.unit.test_http_api import FakeContext
+
+pytestmark = pytest.mark.integration
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
+def load_handler() -> Any:
+    from local import template
+    from local.functions import load_handler as load
+
+    return load(template.function("list_tasks_timer"))
+
+
+def timer_event(**options: Any) -> dict:
+    event = json.loads((EVENTS / "timer.json").read_text())
+    event["user_event"] = json.dumps(options) if options else ""
+    return event
+
+
+@pytest.fixture
+def sink(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
+    with Sink(port=0, secret=SECRET) as s:
+        monkeypatch.setenv("WEBHOOK_URL", f"{s.url}/generic")
+        monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
+        monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
+        monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
+        yield s
+
+
+def test_tick_summarises_every_task_and_posts_a_signed_summary(sink: Sink, sms_env: Any) -> None:
+    result = load_handler()(timer_event(), FakeContext())
+    assert result["ok"] and result["delivered"] == 1
+    assert result["summary"]["total"] == len(sms_env.tasks()) == result["summary"]["scanned"]
+    (received,) = sink.received
+    body = json.loads(received.body)
+    assert body["total"] == len(sms_env.tasks())
+    assert received.headers["webhook-id"] == result["delivery_id"]
+    assert received.signature == "valid"
+
+
+def test_filters_from_user_event_reach_sms(sink: Sink, sms_env: Any) -> None:
+    result = load_handler()(timer_event(filters={"state": "MIGRATE_FAIL"}), FakeContext())
+    expected = sum(1 for t in sms_env.tasks() if t["state"] == "MIGRATE_FAIL")
+    assert result["summary"]["total"] == expected
+    assert all(r["query"].get("state") == "MIGRATE_FAIL" for r in sms_env.requests if r["path"] == "/v3/tasks")
+
+
+def test_notify_on_with_nothing_matching_sends_nothing(sink: Sink, sms_env: Any) -> None:
+    result = load_handler()(timer_event(notify_on=["changes"], filters={"state": "READY"}), FakeContext())
+    assert result["ok"] and not result["notified"] and sink.received == []
+    assert result["outcomes"][0]["status"] == "skipped"
+
+
+def test_malformed_user_event_is_a_clear_error_before_any_call(sink: Sink, sms_env: Any) -> None:
+    event = timer_event()
+    event["user_event"] = "{not json"
+    before = len(sms_env.requests)
+    with pytest.raises(ApiError) as info:
+        load_handler()(event, FakeContext())
+    assert "user_event" in info.value.error_msg and len(sms_env.requests) == before
+
+
+def test_bad_filter_is_the_same_400_as_the_http_api(sink: Sink) -> None:
+    with pytest.raises(ApiError) as info:
+        load_handler()(timer_event(filters={"limit": "9999"}), FakeContext())
+    assert info.value.status == 400 and "limit" in info.value.error_msg
+
+
+def test_failed_delivery_raises_and_logs_the_summary(
+    sink: Sink, sms_env: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sink.script(Reply(500), Reply(500), Reply(500))
+    with pytest.raises(DeliveryFailed):
+        load_handler()(timer_event(), FakeContext())
+    logged = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    lost = [e for e in logged if e["message"].startswith("webhook delivery failed; the summary")]
+    assert lost and lost[0]["summary"]["total"] == len(sms_env.tasks())
+    assert SECRET not in json.dumps(logged)
+
+
+def test_a_retried_tick_keeps_its_delivery_id() -> None:
+    tick = parse_timer_event(timer_event())
+    assert tick_delivery_id(tick) == tick_delivery_id(parse_timer_event(timer_event()))
+    later = timer_event()
+    later["time"] = "2026-11-29T10:00:00+08:00"
+    assert tick_delivery_id(parse_timer_event(later)) != tick_delivery_id(tick)
