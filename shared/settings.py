@@ -8,35 +8,10 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from shared.env import env_flag, env_int, env_number
 from shared.errors import config_error
 
 VALIDATION_MODES = ("warn", "strict", "off")
-
-
-def _env_int(env: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise config_error(f"{name} must be an integer from {lo} to {hi}, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise config_error(f"{name} must be an integer from {lo} to {hi}, got {value}")
-    return value
-
-
-def _env_float(env: Mapping[str, str], name: str, default: float, lo: float, hi: float) -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise config_error(f"{name} must be a number from {lo} to {hi}, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise config_error(f"{name} must be a number from {lo} to {hi}, got {value}")
-    return value
 
 
 @dataclass(frozen=True)
@@ -80,15 +55,15 @@ class Settings:
             ak=env.get("HUAWEICLOUD_SDK_AK", "").strip() or None,
             sk=env.get("HUAWEICLOUD_SDK_SK", "").strip() or None,
             security_token=env.get("HUAWEICLOUD_SDK_SECURITY_TOKEN", "").strip() or None,
-            connect_timeout=_env_float(env, "SMS_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
-            read_timeout=_env_float(env, "SMS_READ_TIMEOUT", 10.0, 0.1, 300.0),
+            connect_timeout=env_number(env, "SMS_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
+            read_timeout=env_number(env, "SMS_READ_TIMEOUT", 10.0, 0.1, 300.0),
             validation=validation,
-            all_max_tasks=_env_int(env, "SMS_ALL_MAX_TASKS", 10000, 1, 1_000_000),
-            scan_concurrency=_env_int(env, "SMS_SCAN_CONCURRENCY", 4, 1, 32),
-            page_retries=_env_int(env, "SMS_PAGE_RETRIES", 2, 0, 10),
-            verify_tls=env.get("SMS_VERIFY_TLS", "true").strip().lower() not in ("0", "false", "no"),
-            summary_interval_s=_env_int(env, "SUMMARY_INTERVAL_SECONDS", 3600, 60, 30 * 86400),
-            summary_stall_after_s=_env_int(env, "SUMMARY_STALL_AFTER_SECONDS", 3600, 60, 30 * 86400),
-            summary_max_items=_env_int(env, "SUMMARY_MAX_ITEMS", 50, 0, 1000),
-            summary_max_tasks=_env_int(env, "SUMMARY_MAX_TASKS", 100000, 1, 1_000_000),
+            all_max_tasks=env_int(env, "SMS_ALL_MAX_TASKS", 10000, 1, 1_000_000),
+            scan_concurrency=env_int(env, "SMS_SCAN_CONCURRENCY", 4, 1, 32),
+            page_retries=env_int(env, "SMS_PAGE_RETRIES", 2, 0, 10),
+            verify_tls=env_flag(env, "SMS_VERIFY_TLS", default=True),
+            summary_interval_s=env_int(env, "SUMMARY_INTERVAL_SECONDS", 3600, 60, 30 * 86400),
+            summary_stall_after_s=env_int(env, "SUMMARY_STALL_AFTER_SECONDS", 3600, 60, 30 * 86400),
+            summary_max_items=env_int(env, "SUMMARY_MAX_ITEMS", 50, 0, 1000),
+            summary_max_tasks=env_int(env, "SUMMARY_MAX_TASKS", 100000, 1, 1_000_000),
         )

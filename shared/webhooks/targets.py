@@ -35,6 +35,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.env import env_flag, env_int, env_number
 from shared.errors import ApiError, bad_request, config_error
 from shared.logger import redact_text, register_secret
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, check_notify_on, parse_notify_on
@@ -47,7 +48,6 @@ _SPEC_KEYS = frozenset({"name", "url", "url_env", "format", "secret", "secret_en
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _FORBIDDEN_ENV_PREFIXES = ("HUAWEICLOUD_",)
-_TRUE = ("1", "true", "yes", "on")
 
 
 @dataclass(frozen=True, repr=False)
@@ -79,23 +79,6 @@ class Target:
         }
 
 
-def _env_number(env: Mapping[str, str], name: str, default: float, lo: float, hi: float, kind: type) -> Any:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return default
-    try:
-        value = kind(raw)
-    except ValueError:
-        raise config_error(f"{name} must be a number from {lo} to {hi}, got {raw!r}") from None
-    if not lo <= value <= hi:
-        raise config_error(f"{name} must be a number from {lo} to {hi}, got {value}")
-    return value
-
-
-def _env_flag(env: Mapping[str, str], name: str) -> bool:
-    return (env.get(name) or "").strip().lower() in _TRUE
-
-
 @dataclass(frozen=True)
 class WebhookSettings:
     """Delivery knobs; the README's settings table lists the same names."""
@@ -113,18 +96,18 @@ class WebhookSettings:
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
         raw_notify = (env.get("WEBHOOK_NOTIFY_ON") or "").strip()
         return cls(
-            connect_timeout=_env_number(env, "WEBHOOK_CONNECT_TIMEOUT", 3.0, 0.1, 60.0, float),
-            read_timeout=_env_number(env, "WEBHOOK_READ_TIMEOUT", 10.0, 0.1, 300.0, float),
-            max_attempts=_env_number(env, "WEBHOOK_MAX_ATTEMPTS", 4, 1, 10, int),
-            concurrency=_env_number(env, "WEBHOOK_CONCURRENCY", 4, 1, 16, int),
-            max_items=_env_number(env, "WEBHOOK_MAX_ITEMS", 10, 1, 50, int),
-            generic_max_bytes=_env_number(env, "WEBHOOK_GENERIC_MAX_BYTES", 20_000, 2_000, 1_048_576, int),
+            connect_timeout=env_number(env, "WEBHOOK_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
+            read_timeout=env_number(env, "WEBHOOK_READ_TIMEOUT", 10.0, 0.1, 300.0),
+            max_attempts=env_int(env, "WEBHOOK_MAX_ATTEMPTS", 4, 1, 10),
+            concurrency=env_int(env, "WEBHOOK_CONCURRENCY", 4, 1, 16),
+            max_items=env_int(env, "WEBHOOK_MAX_ITEMS", 10, 1, 50),
+            generic_max_bytes=env_int(env, "WEBHOOK_GENERIC_MAX_BYTES", 20_000, 2_000, 1_048_576),
             notify_on=parse_notify_on(raw_notify, param="WEBHOOK_NOTIFY_ON", from_env=True)
             if raw_notify
             else DEFAULT_NOTIFY_ON,
             policy=UrlPolicy(
-                allow_loopback=_env_flag(env, "WEBHOOK_ALLOW_LOOPBACK"),
-                allow_private=_env_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
+                allow_loopback=env_flag(env, "WEBHOOK_ALLOW_LOOPBACK"),
+                allow_private=env_flag(env, "WEBHOOK_ALLOW_PRIVATE"),
             ),
         )
 
