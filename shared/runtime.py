@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,3 +83,21 @@ class Invocation:
             function_name=_call(context, "getFunctionName"),
             credentials=creds,
         )
+
+
+@contextmanager
+def invocation_scope(context: Any, default_name: str) -> Iterator[Invocation]:
+    """One invocation of an event function: the request id and function name on every log line,
+    an ``ApiError`` logged once on its way out to FunctionGraph, the log context cleared after."""
+    from shared.errors import ApiError
+    from shared.logger import logger
+
+    invocation = Invocation.from_context(context)
+    logger.bind(request_id=invocation.request_id, function=invocation.function_name or default_name)
+    try:
+        yield invocation
+    except ApiError as exc:
+        logger.error("invocation failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+        raise
+    finally:
+        logger.clear()

@@ -10,10 +10,9 @@ import hashlib
 import os
 from typing import Any
 
-from shared.errors import ApiError
 from shared.logger import logger
 from shared.query import parse_query
-from shared.runtime import Invocation
+from shared.runtime import Invocation, invocation_scope
 from shared.settings import Settings
 from shared.summary_service import summarise
 from shared.timer_event import TimerEvent, parse_timer_event
@@ -43,15 +42,8 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:
-    invocation = Invocation.from_context(context)
-    logger.bind(request_id=invocation.request_id, function=invocation.function_name or "list_tasks_timer")
-    try:
+    with invocation_scope(context, "list_tasks_timer") as invocation:
         return _run(event, invocation)
-    except ApiError as exc:
-        logger.error("timer run failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
-        raise
-    finally:
-        logger.clear()
 
 
 def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
