@@ -1,4 +1,7 @@
-"""Reads ``template.yaml``: the functions, their settings and triggers, for every local tool."""
+"""Reads ``template.yaml``: the functions, their settings and triggers, for every local tool and
+for ``deploy/`` (packaging, validation, FunctionGraph deployment).
+
+``template.schema.json`` describes the file; ``make validate`` checks it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,6 +27,16 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class Secret:
+    """A setting the function gets as an encrypted environment variable. Its value never lives in
+    the template: deploy reads it from the deployer's environment variable ``source``."""
+
+    name: str
+    source: str
+    required: bool = True
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     code: Path
@@ -34,6 +47,14 @@ class Function:
     environment: dict[str, str]
     triggers: list[Trigger] = field(default_factory=list)
     description: str = ""
+    agency: str | None = None
+    secrets: tuple[Secret, ...] = ()
+    vpc: dict[str, Any] | None = None
+
+    def __hash__(self) -> int:
+        # Fields hold dicts and lists; a function is identified by its name and code folder
+        # (``local.functions.load_handler`` caches handlers per function).
+        return hash((self.name, str(self.code), self.handler))
 
     @property
     def handler_file(self) -> Path:
@@ -48,19 +69,52 @@ class Function:
         return [t for t in self.triggers if t.type.upper() == kind.upper()]
 
 
+@dataclass(frozen=True)
+class Deployment:
+    """Account-level settings of ``make deploy`` (the ``deployment`` section)."""
+
+    project: str
+    region: str
+    app: str = "default"
+    alias: str | None = "live"
+    dependency: str | None = None
+    prune_triggers: bool = True
+
+
+@lru_cache(maxsize=4)
+def document(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The parsed YAML as is (callers must not modify it)."""
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return doc if isinstance(doc, dict) else {}
+
+
+def _secrets(entries: list[Any] | None) -> dict[str, Secret]:
+    out: dict[str, Secret] = {}
+    for entry in entries or []:
+        if isinstance(entry, str):
+            out[entry] = Secret(entry, entry, True)
+        else:
+            name = str(entry["name"])
+            out[name] = Secret(name, str(entry.get("from", name)), bool(entry.get("required", True)))
+    return out
+
+
 @lru_cache(maxsize=4)
 def load(path: Path = TEMPLATE) -> dict[str, Function]:
-    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    doc = document(path)
+    root = path.resolve().parent
     defaults = doc.get("defaults", {})
     functions: dict[str, Function] = {}
     for name, spec in (doc.get("functions") or {}).items():
         env = {str(k): str(v) for k, v in (defaults.get("environment") or {}).items()}
         env.update({str(k): str(v) for k, v in (spec.get("environment") or {}).items()})
+        secrets = _secrets(defaults.get("secrets"))
+        secrets.update(_secrets(spec.get("secrets")))
         specs = spec.get("triggers") or []
         triggers = [Trigger(t["type"], t.get("name", f"{name}_{i}"), t) for i, t in enumerate(specs)]
         functions[name] = Function(
             name=name,
-            code=ROOT / spec.get("code", f"functions/{name}"),
+            code=root / spec.get("code", f"functions/{name}"),
             handler=spec.get("handler", defaults.get("handler", "index.handler")),
             runtime=spec.get("runtime", defaults.get("runtime", "")),
             memory_mb=int(spec.get("memory_mb", defaults.get("memory_mb", 256))),
@@ -68,8 +122,25 @@ def load(path: Path = TEMPLATE) -> dict[str, Function]:
             environment=env,
             triggers=triggers,
             description=spec.get("description", ""),
+            agency=spec.get("agency", defaults.get("agency")) or None,
+            secrets=tuple(secrets[k] for k in sorted(secrets)),
+            vpc=spec.get("vpc", defaults.get("vpc")) or None,
         )
     return functions
+
+
+def deployment(path: Path = TEMPLATE) -> Deployment:
+    doc = document(path)
+    spec = doc.get("deployment") or {}
+    project = str(doc.get("project", "functions"))
+    return Deployment(
+        project=project,
+        region=str(spec.get("region", "")),
+        app=str(spec.get("app", "default")),
+        alias=spec.get("alias", "live") or None,
+        dependency=spec.get("dependency", f"{project}-deps") or None,
+        prune_triggers=bool(spec.get("prune_triggers", True)),
+    )
 
 
 def function(name: str) -> Function:

@@ -1,0 +1,405 @@
+"""``make deploy``: create or update every function of template.yaml in FunctionGraph, with its
+code, dependency, settings, version alias and triggers. ``DRY_RUN=1`` prints the plan only.
+
+Idempotent: every step reads what FunctionGraph holds first and changes only what differs, so a
+second run with nothing changed makes no change at all.
+
+* dependency: a version whose description carries the zip's sha256 is reused, else uploaded;
+* code: unchanged when FunctionGraph's digest is the zip's SHA-512 or its code_filename carries the
+  zip's sha256, and the attached dependency versions are the same;
+* settings: runtime, handler, memory, timeout, agency, description and environment compared field by
+  field; secrets through a digest (see ``deploy.state``), never by value;
+* versions: each distinct state (code, dependencies, settings, secrets) is published once, with its
+  fingerprint in the description; the alias is pointed at the version holding this state, reusing
+  an older one if it matches (so re-deploying an older commit is an instant rollback);
+* triggers (on the alias): matched by type and name (or topic, queue ...); a matching one is left
+  alone, a changed one is replaced (or only enabled/disabled), a missing one created, and one the
+  template no longer declares deleted (``deployment.prune_triggers``).
+
+``rollback FUNCTION [--to VERSION]`` points the alias at the previous (or given) version;
+``versions FUNCTION`` lists them."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, TypeVar
+
+from huaweicloudsdkcore.exceptions.exceptions import SdkException
+
+from deploy import triggers as trig
+from deploy.fg import Account, DeployError, FunctionGraph
+from deploy.package import DIST
+from deploy.state import VERSION_FIELDS, Artifact, DesiredFunction, Manifest, config_changes, desired_function
+from local import template
+
+T = TypeVar("T")
+OFFLINE_PROJECT = "{project_id}"
+MAX_INLINE_UPLOAD = 40 * 1024 * 1024  # FunctionGraph's limit for a zip sent in the request (base64)
+
+
+@dataclass
+class Change:
+    action: str
+    target: str
+    details: str = ""
+
+
+@dataclass
+class Runner:
+    """Runs (or, dry, only records) each change; reads always run when there is an account."""
+
+    fg: FunctionGraph | None
+    dry_run: bool
+    say: Callable[[str], None] = print
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def api(self) -> FunctionGraph:
+        """The account, for calls that change it (only made when not dry, so never without one)."""
+        if self.fg is None:
+            raise DeployError("no FunctionGraph account to change")
+        return self.fg
+
+    @property
+    def ref(self) -> str:
+        return _git_ref(self.env)
+
+    def change(self, action: str, target: str, details: str, call: Callable[[], T], placeholder: T) -> T:
+        self.changes.append(Change(action, target, details))
+        self.say(f"  {'plan' if self.dry_run else 'call'} {action} {target}" + (f"  {details}" if details else ""))
+        if self.dry_run:
+            return placeholder
+        return call()
+
+    def note(self, text: str) -> None:
+        self.say(f"  ok   {text}")
+
+
+def _show(data: Any) -> str:
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _git_ref(env: dict[str, str]) -> str:
+    """What is being deployed, for version descriptions: DEPLOY_REF or the git commit."""
+    if env.get("DEPLOY_REF"):
+        return env["DEPLOY_REF"]
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True,
+                             cwd=template.ROOT, check=False, timeout=10)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+
+
+# --- dependency ------------------------------------------------------------------------------------
+
+def ensure_dependency(run: Runner, artifact: Artifact, runtime: str) -> str:
+    """The id of a FunctionGraph dependency version holding exactly this zip."""
+    tag = f"sha256:{artifact.sha256}"
+    if run.fg is not None:
+        dependency = run.fg.find_dependency(artifact.name)
+        if dependency is not None:
+            for version in run.fg.list_dependency_versions(str(dependency["id"])):
+                if tag in str(version.get("description") or ""):
+                    run.note(f"dependency {artifact.name} version {version.get('version')} holds {artifact.describe()}")
+                    return str(version["id"])
+    if artifact.size * 4 / 3 > MAX_INLINE_UPLOAD:
+        raise DeployError(f"{artifact.path} is too big to upload inline; upload it to OBS and create the "
+                          "dependency version from there")
+
+    def upload() -> str:
+        created = run.api.create_dependency_version(artifact.name, runtime, artifact.read(), tag)
+        return str(created["id"])
+
+    return run.change("CreateDependencyVersion", artifact.name, artifact.describe(), upload,
+                      f"<new version of {artifact.name}>")
+
+
+# --- function code and settings ------------------------------------------------------------------------
+
+def _masked_create(want: DesiredFunction, app: str, deps: list[str]) -> str:
+    config = want.config()
+    shown = {**config, "user_data": json.loads(config["user_data"]), "package": app, "depend_version_list": deps,
+             "code": want.code.describe()}
+    if want.secrets:
+        shown["encrypted_user_data"] = {name: "***" for name in sorted(want.secrets)}
+    return _show(shown)
+
+
+def ensure_function(run: Runner, want: DesiredFunction, account: Account, app: str, deps: list[str]) -> bool:
+    """Creates the function or brings code and settings in line; True when it exists afterwards
+    (in a dry run: when it existed before)."""
+    urn = account.function_urn(app, want.name, "latest")
+    current = run.fg.show_function(urn) if run.fg is not None else None
+    if current is None:
+        fields = {**want.config(), "package": app, "code_filename": want.code_filename,
+                  "depend_version_list": deps, "encrypted_user_data": want.encrypted_user_data()}
+        run.change("CreateFunction", want.name, _masked_create(want, app, deps),
+                   lambda: run.api.create_function(fields, want.code.read()), None)
+        return not run.dry_run
+
+    have_deps = sorted(str(d) for d in current.get("depend_version_list") or [])
+    same_code = want.code.sha512 == current.get("digest") or current.get("code_filename") == want.code_filename
+    if not same_code or have_deps != sorted(deps):
+        why = "code " + want.code.describe() if not same_code else f"dependencies {have_deps} -> {sorted(deps)}"
+        run.change("UpdateFunctionCode", want.name, why,
+                   lambda: run.api.update_code(urn, want.code.read(), want.code_filename, deps), None)
+    else:
+        run.note(f"{want.name} code {want.code.describe()}")
+
+    changed = config_changes(want.config(), current)
+    if changed:
+        # No secrets any more but some deployed: send an empty set so the old ones are dropped.
+        encrypted = want.encrypted_user_data() or ("{}" if current.get("encrypted_user_data") else None)
+        fields = {**want.config(), "encrypted_user_data": encrypted}
+        shown = {k: f"{v[0]} -> {v[1]}" if k != "user_data" else v[1] for k, v in changed.items()}
+        run.change("UpdateFunctionConfig", want.name, _show(shown),
+                   lambda: run.api.update_config(urn, fields), None)
+    else:
+        run.note(f"{want.name} settings")
+    return True
+
+
+# --- versions and alias -----------------------------------------------------------------------------------
+
+def _holds(version: dict[str, Any], want: DesiredFunction, fingerprint: str) -> bool:
+    """Does this published version hold the wanted state? By the fingerprint deploy wrote into its
+    description, or, where FunctionGraph lists no description, by its snapshot of code and settings."""
+    description = str(version.get("version_description") or version.get("description") or "")
+    if "fp:" in description:
+        return f"fp:{fingerprint}" in description
+    config = {k: v for k, v in want.config().items() if k in VERSION_FIELDS}
+    return version.get("code_filename") == want.code_filename and not config_changes(config, version)
+
+
+def ensure_alias(run: Runner, want: DesiredFunction, account: Account, app: str, alias: str, deps: list[str],
+                 exists: bool) -> None:
+    """Points ``alias`` at a version holding exactly this state, publishing one when none does."""
+    urn = account.function_urn(app, want.name, "latest")
+    fingerprint = want.fingerprint(deps)
+    versions = run.fg.list_versions(urn) if exists and run.fg is not None else []
+    held = [v for v in versions if str(v.get("version")).lower() != "latest" and _holds(v, want, fingerprint)]
+    if held:
+        version = str(held[-1]["version"])
+        run.note(f"{want.name} version {version} holds this state (fp:{fingerprint})")
+    else:
+        base = "v" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        taken = {str(v.get("version")) for v in versions}
+        name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 100))) if n not in taken)
+        description = f"{run.ref} code:{want.code.sha256[:12]} fp:{fingerprint}"
+        version = run.change("CreateFunctionVersion", want.name, f"{name} ({description})",
+                             lambda: str(run.api.publish_version(urn, name, description).get("version", name)),
+                             name)
+    aliases = run.fg.list_aliases(urn) if exists and run.fg is not None else []
+    current = next((a for a in aliases if a.get("name") == alias), None)
+    description = f"managed by make deploy ({run.ref})"
+    if current is None:
+        run.change("CreateVersionAlias", want.name, f"{alias} -> {version}",
+                   lambda: run.api.create_alias(urn, alias, version, description), None)
+    elif str(current.get("version")) != version:
+        run.change("UpdateVersionAlias", want.name, f"{alias}: {current.get('version')} -> {version}",
+                   lambda: run.api.update_alias(urn, alias, version, description), None)
+    else:
+        run.note(f"{want.name} alias {alias} -> {version}")
+
+
+# --- triggers ----------------------------------------------------------------------------------------
+
+def ensure_triggers(run: Runner, fn: template.Function, urn: str, exists: bool, prune: bool) -> None:
+    desired = [trig.desired_trigger(t, fn, run.env, allow_unresolved=run.dry_run) for t in fn.triggers]
+    current = run.fg.list_triggers(urn) if exists and run.fg is not None else []
+    by_key: dict[tuple[str, str], dict[str, Any]] = {}
+    for t in current:
+        by_key.setdefault(trig.identity(str(t.get("trigger_type_code")), t.get("event_data") or {}), t)
+    target = f"{fn.name} on {urn.rsplit(':', 1)[-1]}"
+    for want in desired:
+        if want.unresolved:
+            run.say(f"  note {fn.name}/{want.name}: {', '.join(want.unresolved)} not set; a real deploy needs it")
+        have = by_key.pop(want.key(), None)
+        label = f"{target}: {want.type_code} {want.name}"
+        if have is None:
+            run.change("CreateFunctionTrigger", label, _show(want.masked()),
+                       lambda w=want: run.api.create_trigger(urn, w.body()), None)
+            continue
+        tid, code = str(have.get("trigger_id")), str(have.get("trigger_type_code"))
+        if code == want.type_code and trig.matches(want.event_data, have.get("event_data") or {}):
+            if str(have.get("trigger_status")).upper() == want.status:
+                run.note(f"trigger {want.type_code} {want.name}")
+            else:
+                run.change("UpdateTrigger", label, f"status {have.get('trigger_status')} -> {want.status}",
+                           lambda t=tid, w=want: run.api.set_trigger_status(urn, w.type_code, t, w.status), None)
+            continue
+        # FunctionGraph cannot edit a trigger's event data in place: replace it.
+        run.change("DeleteFunctionTrigger", label, f"replaced: {_show(want.masked())}",
+                   lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
+        run.change("CreateFunctionTrigger", label, _show(want.masked()),
+                   lambda w=want: run.api.create_trigger(urn, w.body()), None)
+    for (kind, name), have in by_key.items():
+        if prune:
+            tid, code = str(have.get("trigger_id")), str(have.get("trigger_type_code"))
+            run.change("DeleteFunctionTrigger", f"{target}: {code} {name}", "no longer in template.yaml",
+                       lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
+        else:
+            run.say(f"  keep {kind} {name}: not in template.yaml (prune_triggers is false)")
+
+
+# --- the whole deploy --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Options:
+    dist: Path = DIST
+    template_path: Path = template.TEMPLATE
+    only: tuple[str, ...] = ()
+    dry_run: bool = False
+
+
+def _connect(settings: template.Deployment, dry_run: bool, env: dict[str, str]) -> FunctionGraph | None:
+    region = env.get("FG_REGION") or settings.region
+    try:
+        return FunctionGraph.connect(region, env.get("FG_ENDPOINT") or None, env)
+    except DeployError:
+        if not dry_run:
+            raise
+        return None
+
+
+def deploy(options: Options, fg: FunctionGraph | None = None, env: dict[str, str] | None = None,
+           say: Callable[[str], None] = print) -> list[Change]:
+    env = dict(os.environ) if env is None else env
+    template.load.cache_clear()
+    template.document.cache_clear()
+    settings = template.deployment(options.template_path)
+    functions = template.load(options.template_path)
+    unknown = [n for n in options.only if n not in functions]
+    if unknown:
+        raise DeployError(f"not in template.yaml: {', '.join(unknown)}")
+    manifest = Manifest.load(options.dist)
+    forbidden = {"access key": env.get("HUAWEICLOUD_SDK_AK", ""), "secret key": env.get("HUAWEICLOUD_SDK_SK", "")}
+    # Everything is resolved before the first call, so a missing secret or id stops the deploy
+    # before it has changed anything.
+    chosen = [functions[n] for n in (options.only or sorted(functions))]
+    wanted = [desired_function(fn, manifest, env, forbidden, options.dry_run) for fn in chosen]
+    for fn in chosen:
+        for t in fn.triggers:
+            trig.desired_trigger(t, fn, env, allow_unresolved=options.dry_run)
+
+    fg = fg or _connect(settings, options.dry_run, env)
+    account = fg.account if fg else Account(env.get("FG_REGION") or settings.region, OFFLINE_PROJECT)
+    run = Runner(fg, options.dry_run, say, env)
+    say(f"deploy to {account.region}, project {account.project_id}, app {settings.app}, alias {settings.alias}"
+        + (" (DRY_RUN: nothing is changed)" if options.dry_run else ""))
+    if fg is None:
+        say("  note no credentials: planning against an empty account")
+
+    dep_ids: dict[str, str] = {}
+    for want in wanted:
+        dep = want.dependency
+        if dep and dep.name not in dep_ids:
+            dep_ids[dep.name] = ensure_dependency(run, dep, manifest.runtimes[dep.name])
+    for want in wanted:
+        deps = [dep_ids[want.dependency.name]] if want.dependency else []
+        exists = ensure_function(run, want, account, settings.app, deps)
+        if settings.alias:
+            ensure_alias(run, want, account, settings.app, settings.alias, deps, exists)
+        trigger_urn = account.function_urn(settings.app, want.name, settings.alias or "latest")
+        ensure_triggers(run, want.fn, trigger_urn, exists, settings.prune_triggers)
+    n = len(run.changes)
+    if options.dry_run:
+        say(f"DRY_RUN: {n} change(s) planned, nothing changed")
+    else:
+        say(f"{n} change(s) applied" if n else "no changes: FunctionGraph already matches template.yaml")
+    return run.changes
+
+
+# --- rollback --------------------------------------------------------------------------------------
+
+def _published(fg: FunctionGraph, urn: str) -> list[dict[str, Any]]:
+    # deploy names versions v<UTC timestamp>, so name order is publish order
+    return sorted((v for v in fg.list_versions(urn) if str(v.get("version")).lower() != "latest"),
+                  key=lambda v: str(v.get("version")))
+
+
+def rollback(fg: FunctionGraph, function: str, to: str | None = None, dry_run: bool = False,
+             template_path: Path = template.TEMPLATE, say: Callable[[str], None] = print) -> list[Change]:
+    settings = template.deployment(template_path)
+    if not settings.alias:
+        raise DeployError("deployment.alias is null: there is no alias to roll back; re-deploy an older commit")
+    urn = fg.account.function_urn(settings.app, function, "latest")
+    versions = [str(v["version"]) for v in _published(fg, urn)]
+    alias = next((a for a in fg.list_aliases(urn) if a.get("name") == settings.alias), None)
+    if alias is None:
+        raise DeployError(f"{function} has no alias {settings.alias}: deploy it first")
+    now = str(alias.get("version"))
+    if to is None:
+        older = [v for v in versions if v < now]
+        if not older:
+            raise DeployError(f"{function}: no version older than {now}; versions: {', '.join(versions) or 'none'}")
+        to = older[-1]
+    elif to not in versions:
+        raise DeployError(f"{function} has no version {to}; versions: {', '.join(versions)}")
+    run = Runner(fg, dry_run, say)
+    if to == now:
+        say(f"{function}: alias {settings.alias} already points at {to}")
+        return []
+    run.change("UpdateVersionAlias", function, f"{settings.alias}: {now} -> {to}",
+               lambda: fg.update_alias(urn, settings.alias or "", to or "", f"rollback from {now}"), None)
+    return run.changes
+
+
+def list_versions(fg: FunctionGraph, function: str, template_path: Path = template.TEMPLATE,
+                  say: Callable[[str], None] = print) -> None:
+    settings = template.deployment(template_path)
+    urn = fg.account.function_urn(settings.app, function, "latest")
+    aliases = {str(a.get("version")): str(a.get("name")) for a in fg.list_aliases(urn)}
+    for v in _published(fg, urn):
+        name = str(v.get("version"))
+        mark = f"  <- {aliases[name]}" if name in aliases else ""
+        say(f"{name}  {v.get('version_description') or v.get('description') or ''}{mark}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    apply = sub.add_parser("apply", help="create or update functions, code, settings and triggers")
+    apply.add_argument("functions", nargs="*")
+    apply.add_argument("--dist", type=Path, default=DIST)
+    back = sub.add_parser("rollback", help="point the alias at the previous (or given) version")
+    back.add_argument("function")
+    back.add_argument("--to", help="a version name (see `versions`)")
+    ls = sub.add_parser("versions", help="list published versions and where the alias points")
+    ls.add_argument("function")
+    for p in (apply, back):
+        p.add_argument("--dry-run", action="store_true", default=os.environ.get("DRY_RUN", "") not in ("", "0"))
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "apply":
+            deploy(Options(dist=args.dist, only=tuple(args.functions), dry_run=args.dry_run))
+        else:
+            settings = template.deployment()
+            fg = FunctionGraph.connect(os.environ.get("FG_REGION") or settings.region,
+                                       os.environ.get("FG_ENDPOINT") or None)
+            if args.command == "rollback":
+                rollback(fg, args.function, args.to, args.dry_run)
+            else:
+                list_versions(fg, args.function)
+    except (trig.Unresolved, ValueError) as exc:
+        print(f"deploy: {exc}", file=sys.stderr)
+        return 2
+    except SdkException as exc:
+        # The SDK's message names the API error; request bodies (code, secrets) are never printed.
+        print(f"deploy: FunctionGraph refused: {getattr(exc, 'error_code', '')} {getattr(exc, 'error_msg', exc)}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

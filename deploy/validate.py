@@ -1,0 +1,142 @@
+"""``make validate``: template.yaml against template.schema.json, then everything it points to.
+
+Schema errors come first (a file that breaks the schema is not checked further); then the
+references: code folders, handler files and handler functions (found by parsing, not importing,
+so a handler with heavy imports or side effects is still checked), event files (valid JSON),
+secrets not also given as plain environment, unique trigger names, well-formed ``${NAME}``."""
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jsonschema import Draft202012Validator
+
+from local import template
+
+ROOT = template.ROOT
+SCHEMA = ROOT / "template.schema.json"
+# ${NAME} or ${NAME:-default}: ids of existing cloud resources, filled in at deploy time.
+PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_ANY_DOLLAR_BRACE = re.compile(r"\$\{[^}]*\}?")
+
+
+def schema_errors(doc: Any, schema_path: Path = SCHEMA) -> list[str]:
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    validator = Draft202012Validator(schema)
+    out = []
+    for err in sorted(validator.iter_errors(doc), key=lambda e: list(map(str, e.absolute_path))):
+        where = "/".join(str(p) for p in err.absolute_path) or "(top)"
+        out.append(f"{where}: {err.message}")
+    return out
+
+
+def _defines(path: Path, name: str) -> bool:
+    """True when the module at ``path`` binds ``name`` at top level (def, async def or assignment)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and any((a.asname or a.name) == name for a in node.names):
+            return True
+    return False
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def _check_function(fn: template.Function, root: Path) -> list[str]:
+    problems: list[str] = []
+    where = f"functions/{fn.name}"
+    if not fn.code.is_dir():
+        return [f"{where}: code folder {fn.code.relative_to(root)} does not exist"]
+    handler_file = fn.handler_file
+    if not handler_file.is_file():
+        problems.append(f"{where}: handler file {handler_file.relative_to(root)} does not exist")
+    else:
+        try:
+            if not _defines(handler_file, fn.handler_name):
+                problems.append(f"{where}: {handler_file.relative_to(root)} defines no {fn.handler_name!r}")
+        except SyntaxError as exc:
+            problems.append(f"{where}: {handler_file.relative_to(root)} does not parse: {exc.msg} (line {exc.lineno})")
+    clash = sorted({s.name for s in fn.secrets} & set(fn.environment))
+    if clash:
+        problems.append(f"{where}: {', '.join(clash)} listed as secret and as plain environment; keep it secret only")
+    names = [t.name for t in fn.triggers]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        problems.append(f"{where}: trigger name {dup!r} is used twice")
+    for trigger in fn.triggers:
+        tw = f"{where}/triggers/{trigger.name}"
+        for event in trigger.events:
+            path = root / event
+            if not path.is_file():
+                problems.append(f"{tw}: event file {event} does not exist")
+                continue
+            try:
+                json.loads(path.read_text(encoding="utf-8"))
+            except ValueError as exc:
+                problems.append(f"{tw}: event file {event} is not JSON: {exc}")
+        for text in _strings({k: v for k, v in trigger.spec.items() if k != "events"}):
+            for token in _ANY_DOLLAR_BRACE.findall(text):
+                if not PLACEHOLDER.fullmatch(token):
+                    problems.append(f"{tw}: malformed placeholder {token!r}; use ${{NAME}} or ${{NAME:-default}}")
+        if trigger.type.upper() == "APIG" and int(trigger.spec.get("timeout_ms", 5000)) < fn.timeout_s * 1000:
+            problems.append(f"{tw}: timeout_ms {trigger.spec.get('timeout_ms', 5000)} is below the function's "
+                            f"timeout ({fn.timeout_s}s): API Gateway would give up first")
+    return problems
+
+
+def validate(path: Path = template.TEMPLATE, schema_path: Path = SCHEMA) -> list[str]:
+    """Every problem found, as 'where: what' lines; empty when the template is deployable."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        return [f"{path.name}: cannot read: {exc}"]
+    problems = schema_errors(doc, schema_path)
+    if problems:
+        return problems
+    root = path.resolve().parent
+    template.load.cache_clear()
+    template.document.cache_clear()
+    functions = template.load(path)
+    if not (root / "shared" / "__init__.py").is_file():
+        problems.append("shared/__init__.py does not exist: every function package needs the shared package")
+    if template.deployment(path).dependency and not (root / "requirements.txt").is_file():
+        problems.append("deployment.dependency is set but requirements.txt does not exist")
+    for fn in functions.values():
+        problems.extend(_check_function(fn, root))
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("template", nargs="?", type=Path, default=template.TEMPLATE)
+    args = parser.parse_args(argv)
+    problems = validate(args.template)
+    if problems:
+        for line in problems:
+            print(f"{args.template.name}: {line}", file=sys.stderr)
+        print(f"{args.template.name}: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    functions = template.load(args.template)
+    triggers = sum(len(f.triggers) for f in functions.values())
+    print(f"{args.template.name}: OK ({len(functions)} function(s), {triggers} trigger(s))")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

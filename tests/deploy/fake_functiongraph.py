@@ -1,0 +1,309 @@
+"""A loopback stand-in for the FunctionGraph v2 API, enough for ``deploy``: functions (config,
+code), versions, aliases, triggers and dependencies. It keeps state, records every request and
+answers the way the API reference describes (404 for a missing function, trigger ids, a digest
+that is the SHA-512 of the uploaded zip, extra fields FunctionGraph adds to a trigger)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+    headers: dict[str, str]
+
+    @property
+    def action(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass
+class State:
+    functions: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> config
+    code: dict[str, bytes] = field(default_factory=dict)
+    versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    aliases: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    triggers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # qualified urn -> triggers
+    dependencies: dict[str, dict[str, Any]] = field(default_factory=dict)  # dep id -> dependency
+    dependency_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+
+class FakeFunctionGraph(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, project_id: str = "0123456789abcdef0123456789abcdef", region: str = "cn-north-4") -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.project_id = project_id
+        self.region = region
+        self.state = State()
+        self.requests: list[Recorded] = []
+        self.lock = threading.Lock()
+        self.hide_version_descriptions = False  # like ListFunctionVersionResult, which has none
+        self._ids = itertools.count(1)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> FakeFunctionGraph:
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-functiongraph", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
+
+    def writes(self) -> list[Recorded]:
+        return [r for r in self.requests if r.method != "GET"]
+
+    def new_id(self) -> str:
+        return f"id-{next(self._ids):04d}"
+
+    def urn(self, name: str, qualifier: str = "latest") -> str:
+        return f"urn:fss:{self.region}:{self.project_id}:function:default:{name}:{qualifier}"
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, msg: str) -> None:
+        super().__init__(msg)
+        self.status, self.code, self.msg = status, code, msg
+
+
+def _parse_urn(urn: str) -> tuple[str, str]:
+    parts = urn.split(":")
+    if len(parts) < 7 or parts[:2] != ["urn", "fss"]:
+        raise ApiError(400, "FSS.0400", f"bad urn {urn}")
+    return parts[6], (parts[7] if len(parts) > 7 else "latest")
+
+
+def _config_view(fn: dict[str, Any]) -> dict[str, Any]:
+    out = dict(fn)
+    # FunctionGraph never returns encrypted values in clear text.
+    out["encrypted_user_data"] = "" if not fn.get("encrypted_user_data") else "******"
+    return out
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: FakeFunctionGraph
+    protocol_version = "HTTP/1.1"
+    wbufsize = 1 << 16  # headers and body leave in one write (no delayed-ACK stall per request)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def _body(self) -> Any:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        return json.loads(raw) if raw else None
+
+    def _send(self, status: int, payload: Any) -> None:
+        data = b"" if status == 204 else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("X-Request-Id", self.server.new_id())
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        path = unquote(parts.path)
+        body = self._body()
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        record = Recorded(self.command, path, parse_qs(parts.query), body, headers)
+        fake = self.server
+        with fake.lock:
+            fake.requests.append(record)
+            try:
+                if not record.headers.get("authorization", "").startswith("SDK-HMAC-SHA256"):
+                    raise ApiError(401, "APIGW.0301", "unsigned request")
+                prefix = f"/v2/{fake.project_id}/fgs/"
+                if not path.startswith(prefix):
+                    raise ApiError(404, "APIGW.0101", f"no such API {path}")
+                status, payload = _route(fake, self.command, path[len(prefix):], record.query, body)
+            except ApiError as exc:
+                status, payload = exc.status, {"error_code": exc.code, "error_msg": exc.msg}
+        self._send(status, payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+
+def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, list[str]],
+           body: Any) -> tuple[int, Any]:
+    s = fake.state
+    if rest == "functions" and method == "POST":
+        return _create_function(fake, body)
+    if m := re.fullmatch(r"functions/([^/]+)/(config|code|versions|aliases)(?:/([^/]+))?", rest):
+        name, qualifier = _parse_urn(m.group(1))
+        if name not in s.functions:
+            raise ApiError(404, "FSS.1051", f"function {name} does not exist")
+        fn = s.functions[name]
+        what, sub = m.group(2), m.group(3)
+        if what == "config" and method == "GET":
+            if qualifier != "latest":
+                snap = next((v for v in s.versions[name] if v["version"] == qualifier), None)
+                if snap is None:
+                    raise ApiError(404, "FSS.1051", f"version {qualifier} does not exist")
+                return 200, _config_view(snap)
+            return 200, _config_view(fn)
+        if what == "config" and method == "PUT":
+            for key in ("func_name", "runtime", "handler", "memory_size", "timeout", "xrole", "description",
+                        "user_data", "encrypted_user_data"):
+                if key in body:
+                    fn[key] = body[key] if body[key] is not None else ""
+            if body.get("func_vpc"):
+                fn["func_vpc"] = _vpc_view(body["func_vpc"])
+            return 200, _config_view(fn)
+        if what == "code" and method == "PUT":
+            _store_code(fake, name, body)
+            return 200, _config_view(fn)
+        if what == "versions" and method == "POST":
+            version = body.get("version") or f"v{len(s.versions[name]) + 1}"
+            if any(v["version"] == version for v in s.versions[name]):
+                raise ApiError(400, "FSS.0409", f"version {version} exists")
+            snap = {**fn, "version": version, "version_description": body.get("description", ""),
+                    "func_urn": fake.urn(name, version)}
+            s.versions[name].append(snap)
+            return 200, _config_view(snap)
+        if what == "versions" and method == "GET":
+            items = [dict(v) for v in s.versions[name]]
+            if fake.hide_version_descriptions:
+                for v in items:
+                    v.pop("version_description", None)
+            marker = int((query.get("marker") or ["0"])[0] or 0)
+            size = int((query.get("maxitems") or ["400"])[0])
+            page = items[marker:marker + size]
+            nxt = marker + size if marker + size < len(items) else 0
+            return 200, {"versions": page, "next_marker": nxt, "count": len(items)}
+        if what == "aliases" and method == "GET":
+            return 200, list(s.aliases[name].values())
+        if what == "aliases" and method == "POST":
+            _check_version(s, name, body["version"])
+            alias = {"name": body["name"], "version": body["version"], "description": body.get("description", ""),
+                     "alias_urn": fake.urn(name, body["name"])}
+            s.aliases[name][body["name"]] = alias
+            return 200, alias
+        if what == "aliases" and method == "PUT" and sub:
+            if sub not in s.aliases[name]:
+                raise ApiError(404, "FSS.1053", f"alias {sub} does not exist")
+            _check_version(s, name, body["version"])
+            s.aliases[name][sub].update(version=body["version"], description=body.get("description", ""))
+            return 200, s.aliases[name][sub]
+    if m := re.fullmatch(r"triggers/([^/]+)(?:/([^/]+)/([^/]+))?", rest):
+        urn = m.group(1)
+        name, qualifier = _parse_urn(urn)
+        if name not in s.functions:
+            raise ApiError(404, "FSS.1051", f"function {name} does not exist")
+        if qualifier != "latest" and qualifier not in s.aliases[name]:
+            raise ApiError(404, "FSS.1053", f"alias {qualifier} does not exist")
+        triggers = s.triggers.setdefault(urn, [])
+        if m.group(2) is None and method == "GET":
+            return 200, triggers
+        if m.group(2) is None and method == "POST":
+            return 201, _create_trigger(fake, triggers, body)
+        found = next((t for t in triggers if t["trigger_id"] == m.group(3)), None)
+        if found is None or found["trigger_type_code"] != m.group(2):
+            raise ApiError(404, "FSS.1052", "trigger does not exist")
+        if method == "DELETE":
+            triggers.remove(found)
+            return 204, {}
+        if method == "PUT":
+            found["trigger_status"] = body.get("trigger_status", found["trigger_status"])
+            return 200, found
+    if rest == "dependencies" and method == "GET":
+        wanted = (query.get("name") or [None])[0]
+        deps = [d for d in s.dependencies.values() if wanted is None or d["name"] == wanted]
+        return 200, {"dependencies": deps, "count": len(deps), "next_marker": 0}
+    if rest == "dependencies/version" and method == "POST":
+        return 200, _create_dependency_version(fake, body)
+    if (m := re.fullmatch(r"dependencies/([^/]+)/version", rest)) and method == "GET":
+        versions = s.dependency_versions.get(m.group(1))
+        if versions is None:
+            raise ApiError(404, "FSS.1054", "dependency does not exist")
+        return 200, {"dependencies": versions, "count": len(versions), "next_marker": 0}
+    raise ApiError(404, "APIGW.0101", f"no such API {method} {rest}")
+
+
+def _vpc_view(vpc: dict[str, Any]) -> dict[str, Any]:
+    # FunctionGraph answers with names and addresses of what it joined, too.
+    return {**vpc, "vpc_name": "vpc-demo", "subnet_name": "subnet-demo", "cidr": "192.168.0.0/24"}
+
+
+def _check_version(s: State, name: str, version: str) -> None:
+    if version != "latest" and not any(v["version"] == version for v in s.versions[name]):
+        raise ApiError(400, "FSS.1055", f"version {version} does not exist")
+
+
+def _store_code(fake: FakeFunctionGraph, name: str, body: dict[str, Any]) -> None:
+    fn = fake.state.functions[name]
+    data = base64.b64decode(body["func_code"]["file"])
+    for dep_version in body.get("depend_version_list") or []:
+        if not any(v["id"] == dep_version for vs in fake.state.dependency_versions.values() for v in vs):
+            raise ApiError(400, "FSS.1056", f"dependency version {dep_version} does not exist")
+    fake.state.code[name] = data
+    fn.update(code_type="zip", code_filename=body.get("code_filename", ""), code_size=len(data),
+              digest=hashlib.sha512(data).hexdigest(), depend_version_list=list(body.get("depend_version_list") or []))
+
+
+def _create_function(fake: FakeFunctionGraph, body: dict[str, Any]) -> tuple[int, Any]:
+    s = fake.state
+    name = body["func_name"]
+    if name in s.functions:
+        raise ApiError(400, "FSS.0409", f"function {name} exists")
+    fn = {k: body.get(k) for k in ("func_name", "runtime", "handler", "memory_size", "timeout", "description",
+                                   "user_data", "encrypted_user_data", "xrole")}
+    fn.update(func_urn=fake.urn(name), package=body.get("package", "default"), version="latest",
+              func_id=fake.new_id())
+    if body.get("func_vpc"):
+        fn["func_vpc"] = _vpc_view(body["func_vpc"])
+    s.functions[name] = fn
+    s.versions[name] = []
+    s.aliases[name] = {}
+    _store_code(fake, name, body)
+    return 200, _config_view(fn)
+
+
+def _create_trigger(fake: FakeFunctionGraph, triggers: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
+    data = dict(body["event_data"])
+    if body["trigger_type_code"] in ("APIG", "DEDICATEDGATEWAY"):
+        # FunctionGraph adds what the API Gateway side created.
+        data.update(api_id=fake.new_id(), invoke_url=f"https://{data.get('group_id', 'g')}.apig.example{data['path']}")
+        data["func_info"] = {**data.get("func_info", {}), "function_urn": "urn:fss:..."}
+    data.pop("kafka_password", None)
+    trigger = {"trigger_id": fake.new_id(), "trigger_type_code": body["trigger_type_code"],
+               "trigger_status": body.get("trigger_status") or "ACTIVE", "event_data": data}
+    triggers.append(trigger)
+    return trigger
+
+
+def _create_dependency_version(fake: FakeFunctionGraph, body: dict[str, Any]) -> dict[str, Any]:
+    s = fake.state
+    data = base64.b64decode(body["depend_file"])
+    dep = next((d for d in s.dependencies.values() if d["name"] == body["name"]), None)
+    if dep is None:
+        dep = {"id": fake.new_id(), "name": body["name"], "owner": fake.project_id, "runtime": body["runtime"]}
+        s.dependencies[dep["id"]] = dep
+        s.dependency_versions[dep["id"]] = []
+    versions = s.dependency_versions[dep["id"]]
+    version = {"id": fake.new_id(), "dep_id": dep["id"], "name": dep["name"], "version": len(versions) + 1,
+               "description": body.get("description", ""), "runtime": body["runtime"], "size": len(data),
+               "etag": hashlib.md5(data).hexdigest()}
+    versions.append(version)
+    dep.update(version=version["version"], etag=version["etag"], size=version["size"])
+    return version
