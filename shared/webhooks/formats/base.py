@@ -101,3 +101,36 @@ def fit(build: Callable[[int], T], fits: Callable[[T], bool], max_cap: int) -> T
         else:
             hi = mid - 1
     return best
+
+
+def html_escape(text: str) -> str:
+    """Slack and Feishu: entities, so user text can't form mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def fullwidth_angles(text: str) -> str:
+    """DingTalk and WeCom markdown: full-width angle brackets, so user text can't form tags."""
+    return text.replace("<", "＜").replace(">", "＞")
+
+
+def coded_answer_verdict(
+    platform: str,
+    status: int,
+    body: str,
+    code: Any,
+    msg: str,
+    *,
+    retryable: bool,
+    code_word: str = "errcode",
+) -> Verdict:
+    """The chat platforms answer ``{code: 0}`` for success, often with HTTP 200 even on failure:
+    a rate-limit code is retried, other non-zero codes are configuration errors."""
+    if retryable:
+        return Verdict(False, retryable=True, error=f"{platform} {code_word} {code}: {msg}")
+    if not 200 <= status < 300:
+        return http_verdict(status, f"{code_word} {code}: {msg}" if code is not None else msg)
+    if code == 0:
+        return Verdict(True)
+    if code is None:
+        return Verdict(False, error=f"unexpected {platform} answer: {msg or '(empty)'}")
+    return Verdict(False, error=f"{platform} {code_word} {code}: {msg}")

@@ -24,9 +24,10 @@ from shared.webhooks.formats.base import (
     OutgoingRequest,
     RenderContext,
     Verdict,
+    coded_answer_verdict,
     dumps,
     fit,
-    http_verdict,
+    html_escape,
     parse_json_object,
     short,
 )
@@ -38,8 +39,7 @@ _SIGN_PLACEHOLDER = {"timestamp": "0" * 10, "sign": "x" * 44}  # sizes of a real
 _TEMPLATES = {"failed": "red", "stalled": "orange", "ok": "green"}
 
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+escape = html_escape
 
 
 MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: s, bullet="- ", measure=t.utf8_len,
@@ -109,12 +109,5 @@ def interpret(status: int, body: str) -> Verdict:
     if data is not None:
         code = data.get("code", data.get("StatusCode"))
     msg = short(str(data.get("msg") or data.get("StatusMessage") or "")) if data else short(body)
-    if code in RATE_LIMIT_CODES or (code == 9499 and "too many" in msg.lower()):
-        return Verdict(False, retryable=True, error=f"Feishu rate limit (code {code}): {msg}")
-    if not 200 <= status < 300:
-        return http_verdict(status, f"code {code}: {msg}" if code is not None else msg)
-    if code == 0:
-        return Verdict(True)
-    if code is None:
-        return Verdict(False, error=f"unexpected Feishu answer: {msg or '(empty)'}")
-    return Verdict(False, error=f"Feishu code {code}: {msg}")
+    limited = code in RATE_LIMIT_CODES or (code == 9499 and "too many" in msg.lower())
+    return coded_answer_verdict("Feishu", status, body, code, msg, retryable=limited, code_word="code")

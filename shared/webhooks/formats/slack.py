@@ -25,6 +25,7 @@ from shared.webhooks.formats.base import (
     Verdict,
     dumps,
     fit,
+    html_escape,
     http_verdict,
     short,
 )
@@ -39,8 +40,7 @@ TOTAL_TEXT_BUDGET = 12_000
 FALLBACK_MAX = 300
 
 
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+escape = html_escape
 
 
 MARKUP = t.Markup(

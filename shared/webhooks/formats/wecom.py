@@ -19,9 +19,10 @@ from shared.webhooks.formats.base import (
     OutgoingRequest,
     RenderContext,
     Verdict,
+    coded_answer_verdict,
     dumps,
     fit,
-    http_verdict,
+    fullwidth_angles,
     parse_json_object,
     short,
 )
@@ -31,8 +32,7 @@ RETRYABLE_CODES = frozenset({45009, -1})
 _COLORS = {"failed": "warning", "stalled": "warning", "ok": "info"}
 
 
-def escape(text: str) -> str:
-    return text.replace("<", "＜").replace(">", "＞")
+escape = fullwidth_angles
 
 
 MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: f"`{s}`", bullet="- ",
@@ -75,12 +75,4 @@ def interpret(status: int, body: str) -> Verdict:
     data = parse_json_object(body)
     code = data.get("errcode") if data else None
     msg = short(str(data.get("errmsg") or "")) if data else short(body)
-    if code in RETRYABLE_CODES:
-        return Verdict(False, retryable=True, error=f"WeCom errcode {code}: {msg}")
-    if not 200 <= status < 300:
-        return http_verdict(status, f"errcode {code}: {msg}" if code is not None else msg)
-    if code == 0:
-        return Verdict(True)
-    if code is None:
-        return Verdict(False, error=f"unexpected WeCom answer: {msg or '(empty)'}")
-    return Verdict(False, error=f"WeCom errcode {code}: {msg}")
+    return coded_answer_verdict("WeCom", status, body, code, msg, retryable=code in RETRYABLE_CODES)
