@@ -2,7 +2,8 @@
 
 Real responses drift from the API reference: any field may be null, missing, of another type or
 out of range. Every reader here returns ``None`` (or a neutral value) instead of raising, so one
-odd task never breaks a summary of thousands. Pure functions, no I/O."""
+odd task never breaks a summary of thousands. Pure functions; the only I/O is reading the query
+schema once for the list of states."""
 
 from __future__ import annotations
 
@@ -13,19 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-# The ten task states of the API reference (query parameter ``state``), in the doc's order.
-DOC_STATES: tuple[str, ...] = (
-    "READY",
-    "RUNNING",
-    "SYNCING",
-    "MIGRATE_SUCCESS",
-    "MIGRATE_FAIL",
-    "ABORTING",
-    "ABORT",
-    "DELETING",
-    "SYNC_F_ROLLBACKING",
-    "SYNC_F_ROLLBACK_SUCCESS",
-)
+from shared.query import query_rules
+
+# The ten task states of the API reference (query parameter ``state``), in the doc's order: read
+# from the published query schema, the one place that lists them.
+DOC_STATES: tuple[str, ...] = tuple(query_rules()["state"]["enum"])
 TASK_TYPES: tuple[str, ...] = ("MIGRATE_FILE", "MIGRATE_BLOCK")
 OS_TYPES: tuple[str, ...] = ("WINDOWS", "LINUX")
 OTHER = "OTHER"
