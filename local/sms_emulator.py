@@ -722,6 +722,7 @@ class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with Content-Length on every answer, so clients keep connections alive."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server_version = "SMS-Emulator/1.0"
 
     def version_string(self) -> str:

@@ -297,6 +297,7 @@ class Sink:
 class _Handler(BaseHTTPRequestHandler):
     sink: Sink
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
     def log_message(self, format: str, *args: Any) -> None:  # the sink prints its own blocks
         pass

@@ -1,0 +1,89 @@
+"""``python -m bench``: every section, then one target line each; exit 1 on a MISS only with
+``BENCH_STRICT=1``. ``BENCH_ONLY=page,scan`` runs a subset (targets of skipped sections are
+left out)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import platform
+import sys
+import time
+
+from bench import cold, memory, page, scan, validation
+from bench.common import Sample, Target
+from bench.emulator import EmulatorProcess
+
+SECTIONS = ("page", "scan", "cold", "memory", "validation")
+SCAN_TASKS = 10_000
+BIG_TASKS = 50_000
+MIB = "MiB"
+
+
+def _selected() -> list[str]:
+    raw = os.environ.get("BENCH_ONLY", "").strip()
+    if not raw:
+        return list(SECTIONS)
+    chosen = [name.strip() for name in raw.split(",") if name.strip()]
+    unknown = sorted(set(chosen) - set(SECTIONS))
+    if unknown:
+        raise SystemExit(f"BENCH_ONLY: unknown section(s) {unknown}; choose from {', '.join(SECTIONS)}")
+    return chosen
+
+
+def _ratio(a: Sample, b: Sample) -> float:
+    return a.median / b.median
+
+
+def main() -> int:
+    selected = _selected()
+    started = time.perf_counter()
+    print(f"bench: python {platform.python_version()} on {platform.system()} {platform.machine()}, "
+          f"{os.cpu_count()} cores; emulator in its own process on 127.0.0.1, auth on (all variants sign)")
+    results: dict[str, dict[str, Sample]] = {}
+    # The project logs schema-violation warnings on stderr (the doc's example tasks have some);
+    # they are part of its cost, not of the report.
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull), \
+            EmulatorProcess(SCAN_TASKS) as fleet:
+        for name, run in (("page", page.run), ("scan", scan.run), ("cold", cold.run),
+                          ("validation", validation.run)):
+            if name in selected:
+                results[name] = run(fleet)
+        if "memory" in selected:
+            with EmulatorProcess(BIG_TASKS) as big:
+                results["memory"] = memory.run([fleet, big])
+
+    targets: list[Target] = []
+    if "page" in results:
+        p = results["page"]
+        targets.append(Target("page_vs_raw", _ratio(p["project"], p["raw"]), 1.3))
+    if "scan" in results:
+        s = results["scan"]
+        targets.append(Target("scan_vs_naive", _ratio(s["project"], s["naive"]), 0.4))
+        targets.append(Target("scan_vs_raw", _ratio(s["project"], s["raw"]), 1.5))
+    if "cold" in results:
+        c = results["cold"]
+        targets.append(Target("cold_vs_naive", _ratio(c["project"], c["naive"]), 1.0))
+    if "memory" in results:
+        m = results["memory"]
+        small, big_run = m[str(SCAN_TASKS)], m[str(BIG_TASKS)]
+        targets.append(Target(f"summary_rss_{SCAN_TASKS}", small.median, 128.0, MIB))
+        targets.append(Target(f"summary_rss_{BIG_TASKS}_vs_{SCAN_TASKS}", _ratio(big_run, small), 1.2))
+    if "validation" in results:
+        if "page" in results:
+            share = results["validation"]["compiled warn"].median / results["page"]["project"].median
+            targets.append(Target("validation_share_of_page", share * 100.0, 10.0, "%"))
+        else:
+            print("\n(validation share of the page fetch needs the page section too)")
+
+    print(f"\nbench took {time.perf_counter() - started:.0f}s")
+    for target in targets:
+        print(target.line())
+    missed = [t.name for t in targets if not t.ok]
+    if missed and os.environ.get("BENCH_STRICT") == "1":
+        print(f"BENCH_STRICT=1: missed {', '.join(missed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
