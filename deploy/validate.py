@@ -79,17 +79,19 @@ def _check_function(fn: template.Function, root: Path) -> list[str]:
     names = [t.name for t in fn.triggers]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         problems.append(f"{where}: trigger name {dup!r} is used twice")
+    samples = [(f"{where}/triggers/{t.name}", e) for t in fn.triggers for e in t.events]
+    samples += [(f"{where}/invoke_events", e) for e in fn.invoke_events]
+    for tw, event in samples:
+        path = root / event
+        if not path.is_file():
+            problems.append(f"{tw}: event file {event} does not exist")
+            continue
+        try:
+            json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            problems.append(f"{tw}: event file {event} is not JSON: {exc}")
     for trigger in fn.triggers:
         tw = f"{where}/triggers/{trigger.name}"
-        for event in trigger.events:
-            path = root / event
-            if not path.is_file():
-                problems.append(f"{tw}: event file {event} does not exist")
-                continue
-            try:
-                json.loads(path.read_text(encoding="utf-8"))
-            except ValueError as exc:
-                problems.append(f"{tw}: event file {event} is not JSON: {exc}")
         for text in _strings({k: v for k, v in trigger.spec.items() if k != "events"}):
             for token in _ANY_DOLLAR_BRACE.findall(text):
                 if not PLACEHOLDER.fullmatch(token):

@@ -50,6 +50,7 @@ class Function:
     agency: str | None = None
     secrets: tuple[Secret, ...] = ()
     vpc: dict[str, Any] | None = None
+    invoke_events: tuple[str, ...] = ()  # samples for direct invocations (no trigger)
 
     def __hash__(self) -> int:
         # Fields hold dicts and lists; a function is identified by its name and code folder
@@ -67,6 +68,11 @@ class Function:
 
     def triggers_of(self, kind: str) -> list[Trigger]:
         return [t for t in self.triggers if t.type.upper() == kind.upper()]
+
+    @property
+    def sample_events(self) -> list[str]:
+        """Every sample event of the function: its triggers' and its direct-invocation ones."""
+        return [e for t in self.triggers for e in t.events] + list(self.invoke_events)
 
 
 @dataclass(frozen=True)
@@ -125,6 +131,7 @@ def load(path: Path = TEMPLATE) -> dict[str, Function]:
             agency=spec.get("agency", defaults.get("agency")) or None,
             secrets=tuple(secrets[k] for k in sorted(secrets)),
             vpc=spec.get("vpc", defaults.get("vpc")) or None,
+            invoke_events=tuple(spec.get("invoke_events") or ()),
         )
     return functions
 

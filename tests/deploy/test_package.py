@@ -216,7 +216,7 @@ def test_packages_run_in_a_clean_venv_of_the_runtime_python(real_packages: dict[
     checked = 0
     for name, rec in manifest["functions"].items():
         fn = template.function(name)
-        events = [str(template.ROOT / e) for t in fn.triggers for e in t.events]
+        events = [str(template.ROOT / e) for e in fn.sample_events]
         if not events:
             continue
         code = tmp_path / "code" / name
