@@ -28,12 +28,13 @@ def start_embedded_emulator(port: int = 0) -> Any:
     os.environ["SMS_ENDPOINT"] = emulator.url
     os.environ["HUAWEICLOUD_SDK_AK"] = LOCAL_AK
     os.environ["HUAWEICLOUD_SDK_SK"] = LOCAL_SK
-    os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "1")  # local sinks are plain http on loopback
     return emulator
 
 
 def ensure_backend(port: int = 0) -> Any | None:
     """Start the emulator unless real credentials are configured; returns it (or None)."""
+    # Local runs only: webhook sinks on this machine are plain http on loopback.
+    os.environ.setdefault("WEBHOOK_ALLOW_LOOPBACK", "1")
     if has_cloud_credentials():
         where = os.environ.get("SMS_ENDPOINT") or f"region {os.environ.get('SMS_REGION', '?')}"
         print(f"using the real SMS ({where}) with HUAWEICLOUD_SDK_AK/SK", file=sys.stderr)
