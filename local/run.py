@@ -9,10 +9,10 @@ import base64
 import os
 import secrets
 import sys
-import time
 
 from local.backend import ensure_backend
 from local.gateway import TIMER_PREFIX, Gateway
+from local.servers import wait_for_ctrl_c
 from local.timers import TimerRunner
 from local.webhook_sink import Sink
 
@@ -60,10 +60,7 @@ Ctrl-C to stop.
 """, flush=True)
     timers.start()
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        wait_for_ctrl_c()
     finally:
         timers.stop()
         gateway.stop()

@@ -58,6 +58,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from local import fleet
+from local.servers import serve_in_background, stop_server
 from local.signature import AuthError, Verifier
 
 DEFAULT_AK = "EMULATORAK0000000000"
@@ -588,18 +589,13 @@ class Emulator:
         server.emulator = self  # type: ignore[attr-defined]
         self._server = server
         self.port = server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="sms-emulator", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(server, "sms-emulator")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+            stop_server(self._server, self._thread)
+        self._server = self._thread = None
 
     def __enter__(self) -> Emulator:
         return self if self._server is not None else self.start()

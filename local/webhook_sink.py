@@ -40,6 +40,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from local.servers import serve_in_background, stop_server, wait_for_ctrl_c
+
 MAX_BODY = 5 * 1024 * 1024
 SHOWN_HEADERS = (
     "content-type",
@@ -213,20 +215,13 @@ class Sink:
             server_cls.address_family = socket.AF_INET6
         self._server = server_cls((self.host, self.port), handler)
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="webhook-sink",
-            daemon=True,
-        )
-        self._thread.start()
+        self._thread = serve_in_background(self._server, "webhook-sink")
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+            stop_server(self._server, self._thread)
+        self._server = self._thread = None
 
     def __enter__(self) -> Sink:
         return self.start()
@@ -381,10 +376,7 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     try:
-        while True:
-            time.sleep(3600)
-    except KeyboardInterrupt:
-        pass
+        wait_for_ctrl_c()
     finally:
         sink.stop()
     return 0

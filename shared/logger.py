@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -28,16 +29,24 @@ _HEADER_AUTH = re.compile(
 MASK = "***"
 
 _known_secrets: set[str] = set()
+# Longest first, so a secret that contains another (a URL and its token) is masked whole. An
+# immutable snapshot replaced under a lock: webhook threads register secrets while others log.
+_masking_order: tuple[str, ...] = ()
+_secrets_lock = threading.Lock()
 
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value so it is masked wherever it appears later."""
-    if value and len(value) >= 6:
+    global _masking_order
+    if not value or len(value) < 6 or value in _known_secrets:
+        return
+    with _secrets_lock:
         _known_secrets.add(value)
+        _masking_order = tuple(sorted(_known_secrets, key=len, reverse=True))
 
 
 def redact_text(text: str) -> str:
-    for secret in _known_secrets:
+    for secret in _masking_order:
         if secret in text:
             text = text.replace(secret, MASK)
     text = _URL_TOKEN.sub(r"\1" + MASK, text)

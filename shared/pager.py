@@ -121,12 +121,14 @@ def fetch_page(
             attempt += 1
 
 
-def _tasks_of(raw: RawPage) -> list[dict[str, Any]]:
+def page_tasks(raw: RawPage) -> list[dict[str, Any]]:
+    """The page's ``tasks`` (``[]`` when warn mode let an odd shape through)."""
     tasks = raw.data.get("tasks")
     return tasks if isinstance(tasks, list) else []
 
 
-def _count_of(raw: RawPage) -> int | None:
+def page_count(raw: RawPage) -> int | None:
+    """The page's ``count`` when it is an integer, else None."""
     count = raw.data.get("count")
     return count if isinstance(count, int) and not isinstance(count, bool) else None
 
@@ -167,9 +169,9 @@ class Scanner:
     def one_page(self, query: TaskQuery) -> tuple[RawPage, ScanResult]:
         start = time.perf_counter()
         raw, retries, report = self._fetch_checked(query.sms_params())
-        result = ScanResult(count=_count_of(raw))
+        result = ScanResult(count=page_count(raw))
         self._record(result, raw, retries, report, 0)
-        result.fetched = len(_tasks_of(raw))
+        result.fetched = len(page_tasks(raw))
         result.elapsed_ms = (time.perf_counter() - start) * 1000.0
         return raw, result
 
@@ -178,9 +180,9 @@ class Scanner:
         start = time.perf_counter()
         size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
         raw, retries, report = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
-        result = ScanResult(count=_count_of(raw))
+        result = ScanResult(count=page_count(raw))
         self._record(result, raw, retries, report, 0)
-        first_tasks = _tasks_of(raw)[: self.max_tasks]
+        first_tasks = page_tasks(raw)[: self.max_tasks]
         result.fetched = len(first_tasks)
         on_page(Page(0, query.offset, first_tasks, raw))
         first_ms = raw.elapsed_ms
@@ -248,11 +250,11 @@ class Scanner:
                         result.partial, result.partial_reason = True, f"{OUT_OF_TIME} ({exc.error_code})"
                         break
                     page_ms = max(page_ms, raw.elapsed_ms)
-                    seen = _count_of(raw)
+                    seen = page_count(raw)
                     if seen != first_count:
                         raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
                     self._record(result, raw, retries, report, offset - query.offset)
-                    tasks = _tasks_of(raw)
+                    tasks = page_tasks(raw)
                     result.fetched += len(tasks)
                     on_page(Page(index, offset, tasks, raw))
                     del raw, tasks, report, future  # consumed: don't pin it while waiting for the next

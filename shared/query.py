@@ -73,7 +73,9 @@ def _integer(name: str, raw: str, rule: dict[str, Any]) -> int:
     lo, hi = rule.get("minimum"), rule.get("maximum")
     allowed = f"an integer from {lo} to {hi}"
     text = raw.strip()
-    if not text or not (text.isdigit() or (text[0] in "+-" and text[1:].isdigit())):
+    digits = text[1:] if text[:1] in ("+", "-") else text
+    # isascii: str.isdigit() also accepts "²" (int() raises) and other scripts' digits.
+    if not (digits.isascii() and digits.isdigit()):
         raise bad_request(name, f"must be {allowed}, got {raw!r}")
     value = int(text)
     if (lo is not None and value < lo) or (hi is not None and value > hi):

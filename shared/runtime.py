@@ -13,27 +13,24 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared.errors import ApiError
+from shared.logger import logger
+
 # Seconds kept back from the function's remaining time for shaping and returning the response.
 RESPONSE_RESERVE_S = 0.25
 
 
 class Deadline:
-    """A point in monotonic time; ``remaining()`` is never negative."""
+    """A point in monotonic time (``None``: no limit, for local runs); ``remaining()`` is never
+    negative."""
 
     def __init__(self, seconds: float | None) -> None:
         self._end = None if seconds is None else time.monotonic() + max(0.0, seconds)
-
-    @classmethod
-    def unlimited(cls) -> Deadline:
-        return cls(None)
 
     def remaining(self) -> float:
         if self._end is None:
             return float("inf")
         return max(0.0, self._end - time.monotonic())
-
-    def expired(self) -> bool:
-        return self.remaining() <= 0.0
 
     def cap(self, seconds: float) -> float:
         """``seconds`` or what is left, whichever is smaller."""
@@ -89,9 +86,6 @@ class Invocation:
 def invocation_scope(context: Any, default_name: str) -> Iterator[Invocation]:
     """One invocation of an event function: the request id and function name on every log line,
     an ``ApiError`` logged once on its way out to FunctionGraph, the log context cleared after."""
-    from shared.errors import ApiError
-    from shared.logger import logger
-
     invocation = Invocation.from_context(context)
     logger.bind(request_id=invocation.request_id, function=invocation.function_name or default_name)
     try:

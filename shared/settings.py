@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 
 from shared.env import env_flag, env_int, env_number
 from shared.errors import config_error
-
-VALIDATION_MODES = ("warn", "strict", "off")
+from shared.validation import validation_mode
 
 
 @dataclass(frozen=True)
@@ -39,11 +38,10 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
-        validation = env.get("SMS_VALIDATION", "warn").strip().lower() or "warn"
-        if validation not in VALIDATION_MODES:
-            raise config_error(
-                f"SMS_VALIDATION must be one of {', '.join(VALIDATION_MODES)}, got {validation!r}"
-            )
+        try:
+            validation = validation_mode(env.get("SMS_VALIDATION"))
+        except ValueError as exc:
+            raise config_error(str(exc)) from None
         endpoint = env.get("SMS_ENDPOINT", "").strip() or None
         if endpoint and not endpoint.startswith(("https://", "http://")):
             raise config_error(f"SMS_ENDPOINT must be an http(s) URL, got {endpoint!r}")

@@ -30,7 +30,7 @@ from huaweicloudsdkcore.exceptions.exceptions import (
 from huaweicloudsdkcore.http.http_client import HttpClient
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
-from requests import Timeout
+from requests import RequestException, Timeout
 from urllib3.exceptions import NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
@@ -146,13 +146,12 @@ class SmsTasksClient:
         config.ignore_ssl_verification = not settings.verify_tls
         self._config = config
         self._http = HttpClient(config, None, _KeepBodyExceptionHandler(), _sdk_logger)
-        self._endpoint_index = 0
 
     def close(self) -> None:
         self._http.close()
 
     def _signed_request(self, params: list[tuple[str, str]]) -> SdkRequest:
-        url = urlparse(self.endpoints[self._endpoint_index])
+        url = urlparse(self.endpoints[0])  # the SDK's SMS regions each have one endpoint
         request = SdkRequest(
             method="GET",
             schema=url.scheme,
@@ -191,9 +190,16 @@ class SmsTasksClient:
                                retryable=True) from None
         except SdkException as exc:
             raise _bad_gateway("SMSFN.0502", f"SMS call failed: {exc.error_msg}", retryable=False) from None
+        except RequestException as exc:  # e.g. the connection broke mid-body: the SDK lets it through
+            raise _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}",
+                               retryable=True) from None
         finally:
             _PerRequestTimeoutConfig._override.value = None
         elapsed_ms = (time.perf_counter() - start) * 1000.0
+        if not 200 <= response.status_code < 300:  # the SDK raises for 4xx/5xx; 3xx land here
+            raise _bad_gateway("SMSFN.0502", f"SMS answered HTTP {response.status_code}; redirects are not "
+                               "followed (check SMS_ENDPOINT)", retryable=False,
+                               upstream_status=response.status_code)
         content = response.content
         try:
             data = json.loads(content)

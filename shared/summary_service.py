@@ -87,6 +87,21 @@ def summarise_tasks(
     return _checked(builder.build(total, schema_violations=schema_violations, partial=partial))
 
 
+def headline(summary: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers worth a glance in the function's result and logs."""
+    return {
+        "total": summary["total"],
+        "scanned": summary["scanned"],
+        "partial": summary["partial"],
+        "running": summary["running"]["total"],
+        "failed": summary["failed"]["total"],
+        "stalled": summary["stalled"]["total"],
+        "succeeded_since_last_tick": summary["changes"]["succeeded"]["total"],
+        "failed_since_last_tick": summary["changes"]["failed"]["total"],
+        "schema_violations": summary["schema_violations"],
+    }
+
+
 def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[dict, dict]:
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
     return summary, scan_headers(result, settings)

@@ -10,7 +10,7 @@ from typing import Any
 
 from shared.errors import ApiError
 from shared.logger import logger
-from shared.pager import Page, RetryPolicy, Scanner, ScanResult
+from shared.pager import Page, RetryPolicy, Scanner, ScanResult, page_tasks
 from shared.query import TaskQuery
 from shared.runtime import Invocation
 from shared.settings import Settings
@@ -29,6 +29,12 @@ class TasksResult:
     scan: ScanResult
     raw: RawPage | None = None  # set for a single page: its bytes can pass through unchanged
     headers: dict[str, str] = field(default_factory=dict)
+
+    def task_list(self) -> list[Any]:
+        """The tasks read, for a single page as much as for a scan."""
+        if self.raw is not None:
+            return page_tasks(self.raw)
+        return list(self.tasks or [])
 
     def body(self) -> dict[str, Any] | bytes:
         if self.raw is not None:

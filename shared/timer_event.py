@@ -103,8 +103,10 @@ def _user_options(raw: Any) -> dict[str, Any]:
         raise _bad("user_event", f"must be a JSON object string, got {type(raw).__name__}")
     try:
         parsed = json.loads(raw)
-    except ValueError:
-        raise _bad("user_event", f"must be empty or a JSON object of options, got {raw[:80]!r}") from None
+    except ValueError as exc:
+        # Never the text itself: it may hold webhook URLs with tokens (options.targets).
+        where = f"{getattr(exc, 'msg', 'parse error')} at position {getattr(exc, 'pos', '?')}"
+        raise _bad("user_event", f"must be empty or a JSON object of options; it is not JSON ({where})") from None
     if not isinstance(parsed, dict):
         raise _bad("user_event", f"must be a JSON object of options, got JSON {type(parsed).__name__}")
     return parsed

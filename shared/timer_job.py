@@ -14,7 +14,7 @@ from shared.logger import logger
 from shared.query import parse_query
 from shared.runtime import Invocation, invocation_scope
 from shared.settings import Settings
-from shared.summary_service import summarise
+from shared.summary_service import headline, summarise
 from shared.timer_event import TimerEvent, parse_timer_event
 from shared.webhooks import DeliveryPlan
 
@@ -24,21 +24,6 @@ def tick_delivery_id(tick: TimerEvent) -> str:
     re-sends under the id receivers already saw and can deduplicate."""
     seed = f"{tick.trigger_name or 'timer'}|{tick.time.isoformat()}"
     return "tick_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
-
-
-def headline(summary: dict[str, Any]) -> dict[str, Any]:
-    """The few numbers worth a glance in the function's result and logs."""
-    return {
-        "total": summary["total"],
-        "scanned": summary["scanned"],
-        "partial": summary["partial"],
-        "running": summary["running"]["total"],
-        "failed": summary["failed"]["total"],
-        "stalled": summary["stalled"]["total"],
-        "succeeded_since_last_tick": summary["changes"]["succeeded"]["total"],
-        "failed_since_last_tick": summary["changes"]["failed"]["total"],
-        "schema_violations": summary["schema_violations"],
-    }
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:

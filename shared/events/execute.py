@@ -15,9 +15,8 @@ from shared.events.request import EventRequest
 from shared.query import parse_query
 from shared.runtime import Invocation
 from shared.settings import Settings
-from shared.summary_service import summarise, summarise_tasks
+from shared.summary_service import headline, summarise, summarise_tasks
 from shared.tasks_service import read_tasks
-from shared.timer_job import headline
 
 
 @dataclass(frozen=True)
@@ -27,15 +26,6 @@ class Run:
     settings: Settings
     invocation: Invocation
     now: datetime
-
-
-def _tasks_of(data: Any) -> tuple[int | None, list[Any]]:
-    """``count`` and ``tasks`` of a ListTasks answer (warn mode lets odd shapes through)."""
-    if not isinstance(data, Mapping):
-        return None, []
-    count, tasks = data.get("count"), data.get("tasks")
-    count = count if isinstance(count, int) and not isinstance(count, bool) else None
-    return count, tasks if isinstance(tasks, list) else []
 
 
 def _by_ids(request: EventRequest, run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -64,10 +54,7 @@ def _by_ids(request: EventRequest, run: Run) -> tuple[dict[str, Any], dict[str, 
 
 def _by_query(request: EventRequest, run: Run) -> tuple[dict[str, Any], dict[str, Any]]:
     read = read_tasks(request.query, run.settings, run.invocation)
-    if read.raw is not None:  # one page: SMS's answer as parsed
-        count, tasks = _tasks_of(read.raw.data)
-    else:
-        count, tasks = read.count, list(read.tasks or [])
+    count, tasks = read.count, read.task_list()
     # A page of a larger result summarises only that page; the summary says so.
     partial = read.scan.partial or (count is not None and len(tasks) < count)
     summary = summarise_tasks(tasks, run.settings, now=run.now, filters=request.query.filters, total=count,

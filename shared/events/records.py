@@ -23,7 +23,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ApiError, config_error
+from shared.env import env_int
+from shared.errors import ApiError
 
 DEFAULT_MAX_RECORD_BYTES = 256 * 1024
 MAX_RECORD_BYTES_LIMIT = 6 * 1024 * 1024  # FunctionGraph's own cap on an event
@@ -104,13 +105,7 @@ def delivery_id(record: Record, request_id: str | None, invocation_id: str) -> s
 def max_record_bytes(env: Mapping[str, str] | None = None) -> int:
     """``EVENT_MAX_RECORD_BYTES`` (default 256 KiB): the largest payload one record may carry."""
     env = os.environ if env is None else env
-    raw = (env.get("EVENT_MAX_RECORD_BYTES") or "").strip()
-    if not raw:
-        return DEFAULT_MAX_RECORD_BYTES
-    if not raw.isdigit() or not 1024 <= int(raw) <= MAX_RECORD_BYTES_LIMIT:
-        raise config_error(f"EVENT_MAX_RECORD_BYTES must be an integer from 1024 to {MAX_RECORD_BYTES_LIMIT}, "
-                           f"got {raw[:20]!r}")
-    return int(raw)
+    return env_int(env, "EVENT_MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES, 1024, MAX_RECORD_BYTES_LIMIT)
 
 
 def check_size(record: Record, limit: int) -> None:

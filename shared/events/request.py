@@ -59,6 +59,8 @@ def _scoped(exc: ApiError, prefix: str) -> ApiError:
 def _pattern(name: str, value: Any, rule: dict[str, Any]) -> str:
     if not isinstance(value, str) or not re.fullmatch(rule["pattern"], value):
         got = repr(value[:40]) if isinstance(value, str) else _kind(value)
+        if isinstance(value, str) and "://" in value:  # a webhook URL: any part may be its token
+            got = "a URL (only names of configured targets are accepted here)"
         raise bad_request(name, f"must be a string matching {rule['pattern']}, got {got}")
     return value
 

@@ -1,12 +1,13 @@
 """Webhook notifications of the migration summary: targets, formats, signing, delivery, URL safety.
 
-Typical use in the timer function::
+Typical use (the timer and event functions): resolve the plan before reading any task, so a bad
+target list fails fast, then send under a delivery id derived from the trigger, never from the
+invocation's request id (a FunctionGraph retry must reuse the id receivers deduplicate on)::
 
-    from shared.webhooks import send_summary
-
-    result = send_summary(summary, env=os.environ, options=user_event, deadline=inv.deadline,
-                          delivery_id=inv.request_id)
-    result.raise_for_failures()   # DeliveryFailed -> FunctionGraph retries the invocation
+    plan = DeliveryPlan.resolve(os.environ, options)
+    ...                                   # read the tasks, build the summary
+    result = plan.send(summary, deadline=invocation.deadline, delivery_id=tick_delivery_id(tick))
+    result.raise_for_failures()           # DeliveryFailed -> FunctionGraph retries the invocation
 """
 from __future__ import annotations
 

@@ -15,6 +15,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from local.servers import serve_in_background, stop_server
+
 
 @dataclass
 class Recorded:
@@ -60,14 +62,12 @@ class FakeFunctionGraph(ThreadingHTTPServer):
         return f"http://{host}:{port}"
 
     def start(self) -> FakeFunctionGraph:
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-functiongraph", daemon=True)
-        self._thread.start()
+        self._thread = serve_in_background(self, "fake-functiongraph")
         return self
 
     def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+        stop_server(self, self._thread)
+        self._thread = None
 
     def writes(self) -> list[Recorded]:
         return [r for r in self.requests if r.method != "GET"]

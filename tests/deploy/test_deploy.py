@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from deploy import deploy as dep
+from deploy import triggers as trig
 from deploy.fg import DeployError, FunctionGraph
 from deploy.state import SECRETS_DIGEST_VAR
 from tests.deploy.conftest import deploy_env, rebuild
@@ -214,7 +215,7 @@ def test_unset_resource_id_stops_a_real_deploy_before_any_change(project: dict[s
                                                                   fake_fg: FakeFunctionGraph):
     env = deploy_env(fake_fg)
     env.pop("EG_CHANNEL_ID")
-    with pytest.raises(Exception, match="EG_CHANNEL_ID"):
+    with pytest.raises(trig.Unresolved, match="EG_CHANNEL_ID"):
         dep.deploy(dep.Options(dist=project["dist"], template_path=project["template"]), env=env, say=lambda s: None)
     assert fake_fg.requests == []
 

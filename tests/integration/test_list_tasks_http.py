@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 from typing import Any
 
 import pytest
 
 from shared import http_api, sms_client
-from tests.unit.test_http_api import FakeContext, event
+from tests.helpers import FakeContext, closed_port
+from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
 
@@ -113,6 +115,14 @@ def test_malformed_json_is_502(sms_env: Any, monkeypatch: pytest.MonkeyPatch) ->
     assert status == 502 and body["error_code"] == "SMSFN.0512"
 
 
+def test_redirect_is_a_clear_502_not_malformed_json(sms_env: Any) -> None:
+    # The SDK follows no redirects and raises only for 4xx/5xx: a 3xx was read as a page.
+    sms_env.faults.respond(301, body="", headers={"Location": "https://elsewhere.example/v3/tasks"})
+    status, _, body = call()
+    assert status == 502 and body["error_code"] == "SMSFN.0502" and "HTTP 301" in body["error_msg"]
+    assert len(sms_env.requests) == 1  # not retried: the same answer would come back
+
+
 def test_dropped_connection_is_502(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMS_PAGE_RETRIES", "0")
     sms_env.faults.drop()
@@ -136,13 +146,40 @@ def test_timeout_never_exceeds_the_functions_remaining_time(sms_env: Any) -> Non
 
 
 def test_connection_refused_is_502(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    monkeypatch.setenv("SMS_ENDPOINT", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("SMS_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
     monkeypatch.setenv("SMS_PAGE_RETRIES", "0")
     status, _, body = call()
     assert status == 502 and body["error_code"] == "SMSFN.0502" and "connect" in body["error_msg"]
+
+
+def test_connection_broken_mid_body_is_a_retried_502(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK maps only connect-level errors; requests' ChunkedEncodingError escaped as a 500.
+    seen: list[int] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(4)
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:  # closed: the test is over
+                return
+            with conn:
+                conn.recv(65536)
+                seen.append(1)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                             b"Content-Length: 1000\r\n\r\n{\"count\": 1, \"tas")
+
+    threading.Thread(target=serve, daemon=True).start()
+    monkeypatch.setenv("SMS_ENDPOINT", f"http://127.0.0.1:{server.getsockname()[1]}")
+    monkeypatch.setenv("SMS_PAGE_RETRIES", "1")
+    try:
+        status, _, body = call()
+    finally:
+        server.close()
+    assert status == 502 and body["error_code"] == "SMSFN.0502" and "broke" in body["error_msg"]
+    assert len(seen) == 2  # retried once, like any dropped connection
 
 
 def test_client_is_reused_across_invocations(sms_env: Any) -> None:

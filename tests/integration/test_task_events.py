@@ -4,30 +4,21 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from local.webhook_sink import Reply, Sink
 from shared.events import EventsFailed
-from tests.unit.test_http_api import FakeContext
+from tests.helpers import WEBHOOK_SECRET as SECRET
+from tests.helpers import FakeContext, function_handler
+from tests.helpers import sample_event as sample
 
 pytestmark = pytest.mark.integration
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def load_handler() -> Any:
-    from local import template
-    from local.functions import load_handler as load
-
-    return load(template.function("task_events"))
-
-
-def sample(name: str) -> dict[str, Any]:
-    return json.loads((EVENTS / name).read_text(encoding="utf-8"))
+    return function_handler("task_events")
 
 
 def invoke(event: dict[str, Any], request_id: str = "req-123") -> dict[str, Any]:
@@ -45,15 +36,11 @@ def sms_calls(emulator: Any) -> int:
 
 
 @pytest.fixture
-def sink(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
-    with Sink(port=0, secret=SECRET) as s:
-        monkeypatch.setenv("WEBHOOK_URL", f"{s.url}/generic")
-        monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
-        monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
-        monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
-        monkeypatch.setenv("SMS_PAGE_RETRIES", "0")  # one injected SMS failure fails a read
-        monkeypatch.delenv("EVENT_MAX_RECORD_BYTES", raising=False)
-        yield s
+def sink(sink: Sink, monkeypatch: pytest.MonkeyPatch) -> Sink:
+    """The shared sink (tests/integration/conftest.py), with this function's own settings."""
+    monkeypatch.setenv("SMS_PAGE_RETRIES", "0")  # one injected SMS failure fails a read
+    monkeypatch.delenv("EVENT_MAX_RECORD_BYTES", raising=False)
+    return sink
 
 
 def test_smn_task_ids_return_details_and_push_a_signed_summary(sink: Sink, sms_env: Any) -> None:
@@ -157,7 +144,7 @@ def test_cts_trace_of_a_source_server_reads_its_tasks(sink: Sink, sms_env: Any) 
 
 
 def test_notify_false_only_returns(sink: Sink, sms_env: Any) -> None:
-    result = invoke(json.loads((EVENTS / "invoke" / "task_events_plain.json").read_text()))
+    result = invoke(sample("invoke/task_events_plain.json"))
     assert result["outcomes"][0]["status"] == "ok" and "webhooks" not in result["outcomes"][0]
     assert sink.received == []
 

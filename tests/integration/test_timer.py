@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,34 +11,20 @@ from shared.errors import ApiError
 from shared.timer_event import parse_timer_event
 from shared.timer_job import tick_delivery_id
 from shared.webhooks import DeliveryFailed
-from tests.unit.test_http_api import FakeContext
+from tests.helpers import WEBHOOK_SECRET as SECRET
+from tests.helpers import FakeContext, function_handler, sample_event
 
 pytestmark = pytest.mark.integration
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
 
 def load_handler() -> Any:
-    from local import template
-    from local.functions import load_handler as load
-
-    return load(template.function("list_tasks_timer"))
+    return function_handler("list_tasks_timer")
 
 
 def timer_event(**options: Any) -> dict:
-    event = json.loads((EVENTS / "timer.json").read_text())
+    event = sample_event("timer.json")
     event["user_event"] = json.dumps(options) if options else ""
     return event
-
-
-@pytest.fixture
-def sink(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sink]:
-    with Sink(port=0, secret=SECRET) as s:
-        monkeypatch.setenv("WEBHOOK_URL", f"{s.url}/generic")
-        monkeypatch.setenv("WEBHOOK_SECRET", SECRET)
-        monkeypatch.setenv("WEBHOOK_ALLOW_LOOPBACK", "1")
-        monkeypatch.setenv("WEBHOOK_MAX_ATTEMPTS", "2")
-        yield s
 
 
 def test_tick_summarises_every_task_and_posts_a_signed_summary(sink: Sink, sms_env: Any) -> None:
@@ -57,8 +41,9 @@ def test_tick_summarises_every_task_and_posts_a_signed_summary(sink: Sink, sms_e
 def test_filters_from_user_event_reach_sms(sink: Sink, sms_env: Any) -> None:
     result = load_handler()(timer_event(filters={"state": "MIGRATE_FAIL"}), FakeContext())
     expected = sum(1 for t in sms_env.tasks() if t["state"] == "MIGRATE_FAIL")
-    assert result["summary"]["total"] == expected
-    assert all(r["query"].get("state") == "MIGRATE_FAIL" for r in sms_env.requests if r["path"] == "/v3/tasks")
+    assert expected and result["summary"]["total"] == expected
+    reads = [r for r in sms_env.requests if r["path"] == "/v3/tasks"]
+    assert reads and all(r["query"].get("state") == "MIGRATE_FAIL" for r in reads)
 
 
 def test_notify_on_with_nothing_matching_sends_nothing(sink: Sink, sms_env: Any) -> None:

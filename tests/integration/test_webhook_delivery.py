@@ -12,10 +12,7 @@ import hmac
 import http.server
 import json
 import os
-import shutil
 import ssl
-import subprocess
-import threading
 import time
 from email.utils import formatdate
 from pathlib import Path
@@ -23,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from local.servers import serve_in_background, stop_server
 from local.webhook_sink import Reply, Sink
 from shared.runtime import Deadline
 from shared.webhooks import (
@@ -35,6 +33,7 @@ from shared.webhooks import (
     make_session,
     send_summary,
 )
+from tests.helpers import closed_port
 
 pytestmark = pytest.mark.integration
 
@@ -311,7 +310,8 @@ def test_wrong_secret_is_rejected_by_the_receiver(sink: Sink) -> None:
 def test_one_failing_target_does_not_stop_the_others(sink: Sink, capsys: pytest.CaptureFixture[str]) -> None:
     t = targets_for(sink)
     closed = build_target(
-        "down", "http://127.0.0.1:9/hooks/down-token-0123456789abcdef", "generic", WHSEC, policy=LOCAL
+        "down", f"http://127.0.0.1:{closed_port()}/hooks/down-token-0123456789abcdef", "generic", WHSEC,
+        policy=LOCAL,
     )
     sleeps = Sleeps()
     result = run([t["slack"], closed, t["feishu"]], sleep=sleeps)
@@ -422,31 +422,13 @@ def test_no_targets_is_a_successful_no_op() -> None:
 # --- TLS: connect to the checked IP, but verify the certificate for the real name ---
 
 
-def _make_cert(tmp: Path, name: str) -> tuple[Path, Path]:
-    cert, key = tmp / f"{name}.crt", tmp / f"{name}.key"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            f"/CN={name}",
-            "-addext",
-            f"subjectAltName=DNS:{name}",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+# A self-signed certificate for ``hooks.test`` (a reserved name, valid 2000-2100) and its key, made
+# for this test alone, so it runs on any machine (no openssl CLI needed, no clock surprises):
+#   openssl req -new -newkey rsa:2048 -nodes -subj /CN=hooks.test -keyout hooks.test.key -out req.csr
+#   openssl ca -selfsign -keyfile hooks.test.key -in req.csr -startdate 20000101000000Z \
+#       -enddate 21000101000000Z -out hooks.test.crt   # extensions: CA:TRUE, subjectAltName DNS:hooks.test
+TLS_CERT = Path(__file__).resolve().parents[1] / "data" / "hooks.test.crt"
+TLS_KEY = TLS_CERT.with_suffix(".key")
 
 
 class _TlsServer:
@@ -469,19 +451,15 @@ class _TlsServer:
         ctx.load_cert_chain(cert, key)
         self.server.socket = ctx.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self._thread = serve_in_background(self.server, "tls-server")
 
     def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        stop_server(self.server, self._thread)
 
 
-@pytest.mark.skipif(
-    shutil.which("openssl") is None, reason="needs the openssl CLI to make a test certificate"
-)
-def test_tls_is_verified_for_the_hostname_while_pinned_to_the_ip(tmp_path: Path) -> None:
-    cert, key = _make_cert(tmp_path, "hooks.test")
-    server = _TlsServer(cert, key)
+def test_tls_is_verified_for_the_hostname_while_pinned_to_the_ip() -> None:
+    cert = TLS_CERT
+    server = _TlsServer(cert, TLS_KEY)
     try:
         session = make_session()
         session.verify = str(cert)  # trust our test certificate

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,13 +10,9 @@ import pytest
 from shared.events import dispatch
 from shared.events.request import EventRequest
 from shared.sms_client import UpstreamError
-from tests.unit.test_http_api import FakeContext
+from tests.helpers import FakeContext, sample_event
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def sample(name: str) -> dict[str, Any]:
-    return json.loads((ROOT / "events" / name).read_text(encoding="utf-8"))
+sample = sample_event  # the sample events in events/, by file name
 
 
 def upstream_502() -> UpstreamError:

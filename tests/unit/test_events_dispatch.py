@@ -10,8 +10,8 @@ from local import template
 from local.functions import load_handler
 from shared.errors import ApiError
 from shared.events import EventError, EventsFailed, dispatch, recognise
+from tests.helpers import ROOT, FakeContext
 from tests.unit.events_helpers import (
-    ROOT,
     FakeExecute,
     call,
     install_fake_execute,
@@ -19,7 +19,6 @@ from tests.unit.events_helpers import (
     statuses,
     upstream_502,
 )
-from tests.unit.test_http_api import FakeContext
 
 FN = template.load()["task_events"]
 SOURCE_OF_TRIGGER = {"SMN": "smn", "EG": "eventgrid", "EVENTGRID": "eventgrid", "KAFKA": "kafka", "CTS": "cts"}

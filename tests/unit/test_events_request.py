@@ -83,6 +83,13 @@ def test_errors_name_the_field(payload: Any, param: str, words: str) -> None:
     assert f"'{param}'" in exc.error_msg and words in exc.error_msg
 
 
+def test_a_webhook_url_given_as_target_is_not_echoed() -> None:
+    token = "T0KEN9f3a"
+    exc = error_of({"query": {}, "targets": [f"https://x.io/k/{token}/more"]})
+    assert exc.error_param == ["targets[0]"] and "URL" in exc.error_msg
+    assert token not in exc.error_msg
+
+
 # --- the schema is the contract: parse_request accepts exactly what it accepts ------------------------
 
 CORPUS: list[Any] = [

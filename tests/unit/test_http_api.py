@@ -3,40 +3,13 @@ covered against the emulator in tests/integration)."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from shared import http_api
 from shared.runtime import Invocation
-
-EVENTS = Path(__file__).resolve().parents[2] / "events"
-
-
-class FakeContext:
-    def __init__(self, request_id: str = "req-123", remaining_ms: int = 30000, agency: bool = False) -> None:
-        self.request_id, self.remaining_ms, self.agency = request_id, remaining_ms, agency
-
-    def getRequestID(self) -> str:
-        return self.request_id
-
-    def getRemainingTimeInMilliSeconds(self) -> int:
-        return self.remaining_ms
-
-    def getSecurityAccessKey(self) -> str:
-        return "AGENCYAK0001" if self.agency else ""
-
-    def getSecuritySecretKey(self) -> str:
-        return "agency-secret-0001" if self.agency else ""
-
-    def getSecurityToken(self) -> str:
-        return "agency-token-0001" if self.agency else ""
-
-
-def event(path: str = "/v3/tasks", method: str = "GET", query: dict | None = None) -> dict:
-    base = json.loads((EVENTS / "apig_list_tasks.json").read_text())
-    base.update(path=path, httpMethod=method, queryStringParameters=query or {})
-    return base
+from tests.helpers import FakeContext
+from tests.helpers import apig_event as event
 
 
 def call(ev: object) -> tuple[int, dict, dict]:

@@ -54,6 +54,10 @@ def test_integer_bounds_are_inclusive(name: str, value: str, expected: int) -> N
         ("limit", "", "from 0 to 200"),
         ("offset", "65536", "from 0 to 65535"),
         ("offset", "1e3", "from 0 to 65535"),
+        ("limit", "\u00b2", "from 0 to 200"),  # isdigit() but int() raises: was a 500
+        ("offset", "-\u00b2", "from 0 to 65535"),
+        ("limit", "\u0661\u0662", "from 0 to 200"),  # Arabic-Indic 12: not the doc's integer
+        ("limit", "+", "from 0 to 200"),
     ],
 )
 def test_bad_integers_name_parameter_and_range(name: str, value: str, hint: str) -> None:

@@ -105,6 +105,16 @@ def test_user_event_that_is_not_a_json_object_is_an_error(user_event):
     assert error_of(event(user_event=user_event)).error_param == ["user_event"]
 
 
+def test_broken_user_event_is_not_echoed_in_the_error():
+    # A typo in options that carry a webhook URL must not put its token into the error.
+    token = "XXXXtokenXXXXsecret42"
+    raw = '{"targets": ["https://hooks.example.com/x?access_token=' + token + '"],}'
+    err = error_of(event(user_event=raw))
+    assert err.error_param == ["user_event"]
+    assert "not JSON" in err.error_msg and "position" in err.error_msg
+    assert token not in json.dumps(err.body())
+
+
 def test_unknown_option_keys_are_named():
     err = error_of(event(user_event='{"interval": 60, "filter": {}, "targets": []}'))
     assert "'filter'" in err.error_msg and "'interval'" in err.error_msg

@@ -116,7 +116,6 @@ def fullwidth_angles(text: str) -> str:
 def coded_answer_verdict(
     platform: str,
     status: int,
-    body: str,
     code: Any,
     msg: str,
     *,
@@ -134,3 +133,11 @@ def coded_answer_verdict(
     if code is None:
         return Verdict(False, error=f"unexpected {platform} answer: {msg or '(empty)'}")
     return Verdict(False, error=f"{platform} {code_word} {code}: {msg}")
+
+
+def errcode_verdict(platform: str, status: int, body: str, retryable_codes: frozenset[int]) -> Verdict:
+    """DingTalk and WeCom robots answer ``{"errcode": 0, "errmsg": "ok"}``."""
+    data = parse_json_object(body)
+    code = data.get("errcode") if data else None
+    msg = short(str(data.get("errmsg") or "")) if data else short(body)
+    return coded_answer_verdict(platform, status, code, msg, retryable=code in retryable_codes)

@@ -110,4 +110,4 @@ def interpret(status: int, body: str) -> Verdict:
         code = data.get("code", data.get("StatusCode"))
     msg = short(str(data.get("msg") or data.get("StatusMessage") or "")) if data else short(body)
     limited = code in RATE_LIMIT_CODES or (code == 9499 and "too many" in msg.lower())
-    return coded_answer_verdict("Feishu", status, body, code, msg, retryable=limited, code_word="code")
+    return coded_answer_verdict("Feishu", status, code, msg, retryable=limited, code_word="code")

@@ -13,12 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.summary_fields import DOC_STATES, OTHER
 from shared.webhooks.notify import list_total
 
-STATE_ORDER = (
-    "READY", "RUNNING", "SYNCING", "MIGRATE_SUCCESS", "MIGRATE_FAIL", "ABORTING", "ABORT",
-    "DELETING", "SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS", "OTHER",
-)
+STATE_ORDER = (*DOC_STATES, OTHER)  # the doc's order, as in the summary's by_state
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
@@ -160,7 +158,7 @@ def running_line(m: Markup, item: Mapping[str, Any]) -> str:
         parts.append(sub)
     speed = item.get("migrate_speed_mbps")
     if isinstance(speed, (int, float)) and not isinstance(speed, bool):
-        parts.append(f"{speed:.1f} Mbit/s")
+        parts.append(f"{speed:.1f} MB/s")  # SMS reports megabytes per second
     if item.get("estimated_completion"):
         parts.append(f"ETA {m.escape(short_time(item['estimated_completion']))}")
     if item.get("source_server"):

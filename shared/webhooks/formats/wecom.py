@@ -19,12 +19,10 @@ from shared.webhooks.formats.base import (
     OutgoingRequest,
     RenderContext,
     Verdict,
-    coded_answer_verdict,
     dumps,
+    errcode_verdict,
     fit,
     fullwidth_angles,
-    parse_json_object,
-    short,
 )
 
 MAX_CONTENT_BYTES = 4096
@@ -72,7 +70,4 @@ def render(summary: Mapping[str, Any], url: str, secret: str | None, ctx: Render
 
 
 def interpret(status: int, body: str) -> Verdict:
-    data = parse_json_object(body)
-    code = data.get("errcode") if data else None
-    msg = short(str(data.get("errmsg") or "")) if data else short(body)
-    return coded_answer_verdict("WeCom", status, body, code, msg, retryable=code in RETRYABLE_CODES)
+    return errcode_verdict("WeCom", status, body, RETRYABLE_CODES)
