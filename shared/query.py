@@ -6,27 +6,24 @@ checks on top of it give errors that name the parameter and what is allowed, whi
 validator's messages don't."""
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from shared.errors import bad_request
+from shared.validation import load_schema, schema_path
 
-QUERY_SCHEMA = Path(__file__).with_name("schemas") / "list_tasks_query.schema.json"
+QUERY_SCHEMA = schema_path("list_tasks_query")
 # Order of the SDK's ListTasksRequest; kept so signed URLs look like the SDK's own.
 SMS_PARAM_ORDER = ("state", "name", "id", "source_server_id", "limit", "offset", "enterprise_project_id")
-EXTENSIONS = ("all",)  # ours, never sent to SMS
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
 
 
 @lru_cache(maxsize=1)
 def query_rules() -> dict[str, dict[str, Any]]:
-    with QUERY_SCHEMA.open(encoding="utf-8") as f:
-        return json.load(f)["properties"]
+    return load_schema("list_tasks_query")["properties"]
 
 
 @dataclass(frozen=True)

@@ -6,26 +6,23 @@ name the field (``task_ids[3]``, ``query.limit``) the way the HTTP function's 40
 filter values go through ``parse_query``: the same rules and messages as ``GET /v3/tasks``."""
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from shared.errors import ApiError, bad_request
 from shared.query import TaskQuery, parse_query
+from shared.validation import load_schema
 
-REQUEST_SCHEMA = Path(__file__).resolve().parent.parent / "schemas" / "task_event_request.schema.json"
 SUMMARY_ONLY = ("filters", "interval_seconds", "stall_after_seconds")
 TASKS_ONLY = ("task_ids", "query")
 
 
 @lru_cache(maxsize=1)
 def request_rules() -> dict[str, dict[str, Any]]:
-    with REQUEST_SCHEMA.open(encoding="utf-8") as f:
-        return json.load(f)["properties"]
+    return load_schema("task_event_request")["properties"]
 
 
 @dataclass(frozen=True)
