@@ -36,16 +36,25 @@ OUT_OF_TIME = "the function's remaining time could not cover the scan"
 
 
 class ScanInconsistent(ApiError):
-    """The task list changed while it was being read (``count`` moved between pages)."""
+    """The task list changed while it was being read: ``count`` moved between pages, or a page
+    held another number of tasks than ``count`` and its ``limit`` promise (a task replaced by
+    another, or SMS paging differently from what was asked), so tasks could be missed or doubled."""
 
-    def __init__(self, first: int, seen: int, offset: int) -> None:
-        super().__init__(
-            409,
-            "SMSFN.0409",
-            f"the task list changed during the scan: count was {first}, then {seen} at offset {offset}; "
-            "read again",
-            extra={"count_first": first, "count_seen": seen, "offset": offset},
-        )
+    def __init__(self, first: int, seen: int, offset: int, *, got: int | None = None,
+                 expected: int | None = None) -> None:
+        extra: dict[str, int] = {"count_first": first, "count_seen": seen, "offset": offset}
+        if got is None:
+            msg = f"count was {first}, then {seen} at offset {offset}"
+        else:
+            msg = f"the page at offset {offset} held {got} tasks where count {first} promised {expected}"
+            extra.update(page_tasks=got, page_expected=expected or 0)
+        super().__init__(409, "SMSFN.0409", f"the task list changed during the scan: {msg}; read again", extra=extra)
+
+
+def _check_page_size(count: int, offset: int, limit: int, tasks: list[Any]) -> None:
+    expected = max(0, min(limit, count - offset))
+    if len(tasks) != expected:
+        raise ScanInconsistent(count, count, offset, got=len(tasks), expected=expected)
 
 
 @dataclass
@@ -182,6 +191,8 @@ class Scanner:
         raw, retries, report = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
         result = ScanResult(count=page_count(raw))
         self._record(result, raw, retries, report, 0)
+        if result.count is not None:
+            _check_page_size(result.count, query.offset, size, page_tasks(raw))
         first_tasks = page_tasks(raw)[: self.max_tasks]
         result.fetched = len(first_tasks)
         on_page(Page(0, query.offset, first_tasks, raw))
@@ -255,6 +266,7 @@ class Scanner:
                         raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
                     self._record(result, raw, retries, report, offset - query.offset)
                     tasks = page_tasks(raw)
+                    _check_page_size(first_count, offset, min(size, end - offset), tasks)
                     result.fetched += len(tasks)
                     on_page(Page(index, offset, tasks, raw))
                     del raw, tasks, report, future  # consumed: don't pin it while waiting for the next

@@ -252,3 +252,24 @@ def test_consumer_gets_pages_while_later_ones_are_fetched() -> None:
     # The window is bounded: the first page and at most `concurrency` more were asked for.
     (requested,) = requested_when_first_consumed
     assert requested <= 3
+
+
+def test_a_short_page_mid_scan_is_an_inconsistency_not_a_gap(sms_env: Any) -> None:
+    # The second page answers with the right count but one task too few (a task replaced by
+    # another between pages): tasks would be skipped, so the scan refuses to merge.
+    total = len(sms_env.tasks())
+    short = {"count": total, "tasks": [dict(t) for t in sms_env.tasks()[50:99]]}
+    sms_env.faults.passthrough().respond(200, short)
+    with pytest.raises(ScanInconsistent) as info:
+        collect(scanner(concurrency=1), query(50))
+    err = info.value
+    assert err.status == 409 and err.extra["offset"] == 50
+    assert (err.extra["page_tasks"], err.extra["page_expected"]) == (49, 50)
+
+
+def test_a_first_page_longer_than_its_limit_is_refused(sms_env: Any) -> None:
+    total = len(sms_env.tasks())
+    sms_env.faults.respond(200, {"count": total, "tasks": [dict(t) for t in sms_env.tasks()[:11]]})
+    with pytest.raises(ScanInconsistent) as info:
+        collect(scanner(), query(10))
+    assert (info.value.extra["page_tasks"], info.value.extra["page_expected"]) == (11, 10)
