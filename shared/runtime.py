@@ -67,9 +67,10 @@ class Invocation:
     def from_context(cls, context: Any) -> Invocation:
         request_id = _call(context, "getRequestID") or str(uuid.uuid4())
         remaining_ms = _call(context, "getRemainingTimeInMilliSeconds")
-        seconds = None
-        if isinstance(remaining_ms, (int, float)) and remaining_ms > 0:
-            seconds = remaining_ms / 1000.0 - RESPONSE_RESERVE_S
+        seconds = None  # no runtime clock (a bare local call): no deadline
+        if isinstance(remaining_ms, (int, float)) and not isinstance(remaining_ms, bool):
+            # 0 ms left is an expired deadline, not a missing one.
+            seconds = max(0.0, remaining_ms / 1000.0 - RESPONSE_RESERVE_S)
         ak = _call(context, "getSecurityAccessKey")
         sk = _call(context, "getSecuritySecretKey")
         token = _call(context, "getSecurityToken")

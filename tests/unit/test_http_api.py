@@ -82,3 +82,7 @@ def test_missing_context_still_gives_an_invocation() -> None:
     inv = Invocation.from_context(None)
     assert inv.request_id and inv.deadline.remaining() == float("inf")
     assert Invocation.from_context(FakeContext(remaining_ms=1000)).deadline.remaining() <= 1.0
+
+
+def test_no_time_left_is_an_expired_deadline_not_a_missing_one() -> None:
+    assert Invocation.from_context(FakeContext(remaining_ms=0)).deadline.remaining() == 0.0
