@@ -24,21 +24,28 @@ null in a non-required property        rejected    accepted
 unlisted properties                    rejected    accepted
 =====================================  ==========  ==========
 
-Speed: validators are compiled with ``jsonschema_rs`` once per (schema, mode) and process, lazily on
-first use; ``jsonschema_rs`` is imported then too, so importing this module stays cheap. A valid
-document costs one compiled ``is_valid`` call; only an invalid one is walked with ``iter_errors``.
-The pure-Python ``jsonschema`` package is the reference that checks the schemas in the tests and is
-never imported here."""
+Speed: each (schema, mode) is compiled once per process, lazily on first use, into two checks:
+
+1. an accept-only fast path (``shared.schema_fastpath``, ``msgspec`` types built from the same derived
+   schema), ~0.37 ms for a 200-task page: a document it accepts is valid, and that is the common case;
+2. the compiled ``jsonschema_rs`` validator, the authority: it decides whatever the fast path did not
+   accept (or every document, for schemas outside the fast path's subset) and writes the violations.
+
+Both libraries are imported on first use, so importing this module stays cheap, and a process that
+only ever sees valid documents never imports ``jsonschema_rs``. The pure-Python ``jsonschema`` package
+is the reference that checks the schemas and both engines in the tests and is never imported here."""
 from __future__ import annotations
 
 import copy
 import json
 import re
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from shared.logger import logger
+from shared.schema_fastpath import compile_fastpath
 from shared.schema_modes import MODES, derive
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
@@ -156,15 +163,27 @@ def compile_validator(schema_name: str, mode: str) -> Any:
     return jsonschema_rs.validator_for(schema, offline=True, validate_formats=True)
 
 
+@cache
+def compile_fast_check(schema_name: str, mode: str) -> Callable[[Any], bool] | None:
+    """The accept-only fast check for ``schema_name`` in ``mode`` (None when its rules are outside
+    the fast path's subset, or for 'off'), built once per process."""
+    if _check_mode(mode) == "off":
+        return None
+    return compile_fastpath(_derived(schema_name, mode))
+
+
 def validate_document(
     doc: Any, schema_name: str, mode: str = "strict", *, limit: int = MAX_VIOLATIONS
 ) -> ValidationReport:
     """Check ``doc`` (parsed JSON) against ``schema_name`` in ``mode``; never raises for bad data."""
     if _check_mode(mode) == "off":
         return ValidationReport.clean(schema_name, mode)
+    fast = compile_fast_check(schema_name, mode)
+    if fast is not None and fast(doc):  # the common case: proven valid in one C pass
+        return ValidationReport.clean(schema_name, mode)
     validator = compile_validator(schema_name, mode)
     try:
-        if validator.is_valid(doc):  # the common case: one compiled check, nothing else
+        if validator.is_valid(doc):  # valid after all (e.g. 1.0 for an integer, refused by the fast path)
             return ValidationReport.clean(schema_name, mode)
         violations, total = _collect(validator.iter_errors(doc), limit)
     except ValueError as exc:  # not JSON data at all (non-string keys, sets ...)

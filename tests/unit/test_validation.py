@@ -1,7 +1,7 @@
 """shared.validation: modes, the doc's example, each rule, caps and the report shape.
 
-Run as a script (``python -m tests.unit.test_validation``) to print the jsonschema_rs vs jsonschema
-timings on a realistic 200-task page; the tests themselves never assert on time."""
+Run as a script (``python -m tests.unit.test_validation``) to print the fast path vs jsonschema_rs vs
+jsonschema timings on a realistic 200-task page; the tests themselves never assert on time."""
 from __future__ import annotations
 
 import copy
@@ -20,6 +20,7 @@ from shared.validation import (
     MAX_VIOLATIONS,
     ValidationReport,
     Violation,
+    compile_fast_check,
     compile_validator,
     derived_schema,
     load_schema,
@@ -525,12 +526,16 @@ def test_drifted_page_is_clean_in_warn_and_counted_in_strict() -> None:
     assert strict.total == 800 and len(strict.violations) == MAX_VIOLATIONS
 
 
-def test_importing_validation_loads_no_schema_library() -> None:
+def test_schema_libraries_load_on_demand() -> None:
+    # Import: neither engine. A valid page: the fast path only. An invalid one: jsonschema_rs too.
     code = (
         "import sys, json, shared.validation as v\n"
-        "assert 'jsonschema_rs' not in sys.modules and 'jsonschema' not in sys.modules, 'eager import'\n"
+        "eager = {'jsonschema_rs', 'jsonschema', 'msgspec'} & set(sys.modules)\n"
+        "assert not eager, f'eager import {eager}'\n"
         "doc = json.load(open('local/data/doc_example_200.json'))\n"
         "assert v.validate_response(doc, 'warn').ok\n"
+        "assert 'msgspec' in sys.modules, 'fast path not used'\n"
+        "assert 'jsonschema_rs' not in sys.modules, 'a valid document needed the full validator'\n"
         "assert not v.validate_response(doc, 'strict').ok\n"
         "assert 'jsonschema_rs' in sys.modules and 'jsonschema' not in sys.modules, 'reference imported'\n"
     )
@@ -559,8 +564,12 @@ def _bench_mode(mode: str, page: dict[str, Any], drifted: dict[str, Any], refere
     start = time.perf_counter()
     compiled = compile_validator("list_tasks_response", mode)
     print(f"[{mode}] compile the jsonschema_rs validator: {(time.perf_counter() - start) * 1000:.2f} ms")
+    start = time.perf_counter()
+    fast = compile_fast_check("list_tasks_response", mode)
+    print(f"[{mode}] compile the msgspec fast path: {(time.perf_counter() - start) * 1000:.2f} ms")
     reference = reference_cls(derived_schema("list_tasks_response", mode))
     rows = [
+        ("valid page, msgspec fast path", lambda: fast(page), 20),
         ("valid page, jsonschema_rs is_valid", lambda: compiled.is_valid(page), 20),
         ("valid page, validate_response()", lambda: validate_response(page, mode), 20),
         ("valid page, jsonschema is_valid", lambda: reference.is_valid(page), 5),

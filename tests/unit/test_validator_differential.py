@@ -1,10 +1,13 @@
-"""jsonschema_rs (production) and jsonschema (reference) agree on our schemas, in every mode.
+"""jsonschema_rs (production) and jsonschema (reference) agree on our schemas, in every mode, and the
+msgspec fast path (``shared.schema_fastpath``) never accepts a document the reference refuses.
 
 Documents are generated from the schema itself (valid ones), then mutated: wrong types, numbers
 just outside or far outside a range, whole floats for integers, values outside enums, nulls, extra
 members, missing required members. For each document both engines must give the same verdict and
 the same multiset of (instance pointer, keyword) errors, and ``validate_document`` must agree with
-the verdict. Hypothesis runs derandomized, so CI sees the same examples every time."""
+the verdict. The fast path is one-sided: when it accepts, the reference must too; it may refuse a
+valid document (a whole float for an integer), and then jsonschema_rs decides.
+Hypothesis runs derandomized, so CI sees the same examples every time."""
 from __future__ import annotations
 
 import copy
@@ -16,7 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shared.schema_modes import inline_refs
-from shared.validation import compile_validator, derived_schema, load_schema, validate_document
+from shared.validation import (
+    compile_fast_check,
+    compile_validator,
+    derived_schema,
+    load_schema,
+    validate_document,
+)
 
 SETTINGS = settings(
     max_examples=300,
@@ -151,6 +160,10 @@ def assert_engines_agree(doc: Any, schema_name: str, mode: str) -> None:
     rs_errors = Counter((pointer(e.instance_path), e.kind.name) for e in compiled.iter_errors(doc))
     ref_valid = reference.is_valid(doc)
     assert compiled.is_valid(doc) == ref_valid, (doc, rs_errors, ref_errors)
+    fast = compile_fast_check(schema_name, mode)
+    assert fast is not None
+    if fast(doc):
+        assert ref_valid, ("fast path accepted an invalid document", doc, ref_errors)
     assert rs_errors == ref_errors, doc
     report = validate_document(doc, schema_name, mode)
     assert report.ok == ref_valid
@@ -189,14 +202,17 @@ def test_query(doc: Any) -> None:
 @given(valid_strategy(response_schema()))
 def test_generated_documents_are_valid_in_both_modes(doc: Any) -> None:
     # Guards the generator: unmutated documents are valid, so mutations are what the other tests check.
-    assert validate_document(doc, "list_tasks_response", "strict").ok
-    assert validate_document(doc, "list_tasks_response", "warn").ok
+    # And the fast path proves them valid by itself: it is the common case, not a detour.
+    for mode in ("strict", "warn"):
+        assert validate_document(doc, "list_tasks_response", mode).ok
+        assert compile_fast_check("list_tasks_response", mode)(doc), mode
 
 
 def test_mutations_reach_every_rule() -> None:
     # The differential tests would be vacuous if mutated documents were mostly valid or only ever
     # broke one kind of rule.
     verdicts: list[bool] = []
+    fast_verdicts: Counter[tuple[bool, bool]] = Counter()  # (fast path accepted, reference valid)
     rules: dict[str, Counter[str]] = {"strict": Counter(), "warn": Counter()}
 
     @settings(SETTINGS, max_examples=200)
@@ -205,11 +221,17 @@ def test_mutations_reach_every_rule() -> None:
         for mode, seen in rules.items():
             report = validate_document(doc, "list_tasks_response", mode)
             seen.update(v.rule for v in report.violations)
+            fast_verdicts[(compile_fast_check("list_tasks_response", mode)(doc), report.ok)] += 1
             if mode == "strict":
                 verdicts.append(report.ok)
 
     collect()
     assert verdicts.count(False) > len(verdicts) // 3
+    # Soundness is only tested if the fast path both accepts and refuses here; a valid document it
+    # refuses (whole floats for integers) happens but must stay rare.
+    assert fast_verdicts[(True, False)] == 0, fast_verdicts
+    assert fast_verdicts[(True, True)] > 50 and fast_verdicts[(False, False)] > 50, fast_verdicts
+    assert fast_verdicts[(False, True)] <= fast_verdicts[(True, True)] // 4, fast_verdicts
     common = {"type", "enum", "minimum", "maximum", "required"}
     assert set(rules["strict"]) >= common | {"additionalProperties"}, rules
     assert set(rules["warn"]) >= common and "additionalProperties" not in rules["warn"], rules
