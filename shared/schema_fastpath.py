@@ -32,6 +32,7 @@ a non-local ``$ref``, or a bound a float cannot hold exactly makes ``compile_fas
 that schema is simply validated by ``jsonschema_rs`` alone. ``msgspec`` is imported on first use."""
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, Union
 
@@ -46,7 +47,11 @@ _RULES = frozenset({
     "type", "properties", "required", "additionalProperties", "items", "enum", "const",
     "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
 })
-_BOUNDS = {"minimum": "ge", "maximum": "le", "exclusiveMinimum": "gt", "exclusiveMaximum": "lt"}
+# Each bound keyword: its msgspec.Meta name, and the comparison it makes (for filtering enum values).
+_BOUNDS = {
+    "minimum": ("ge", operator.ge), "maximum": ("le", operator.le),
+    "exclusiveMinimum": ("gt", operator.gt), "exclusiveMaximum": ("lt", operator.lt),
+}
 # A float holds every integer strictly below 2**53 exactly; an int compared with a bound past that
 # could round onto the bound and pass where JSON Schema's exact comparison fails.
 _FLOAT_EXACT = 2**53
@@ -126,8 +131,7 @@ class _Compiler:
         for value in values:
             if isinstance(value, bool) or not (value is None or isinstance(value, (str, int))):
                 raise Unsupported(f"enum value {value!r}")  # msgspec Literals hold str, int and None only
-            if (kinds is None or _kind_of(value) in kinds or (_kind_of(value) == "integer" and "number" in kinds)) \
-                    and _in_bounds(value, schema):
+            if _admits(kinds, value) and _in_bounds(value, schema):
                 kept.append(value)
         if not kept:
             raise Unsupported("no enum value satisfies the other rules")
@@ -149,7 +153,7 @@ class _Compiler:
 
     def _number(self, kind: str, schema: dict[str, Any]) -> Any:
         meta: dict[str, Any] = {}
-        for keyword, name in _BOUNDS.items():
+        for keyword, (name, _) in _BOUNDS.items():
             if keyword not in schema:
                 continue
             bound = schema[keyword]
@@ -190,17 +194,18 @@ class _Compiler:
                                  forbid_unknown_fields=extra is False)
 
 
-def _kind_of(value: Any) -> str:
+def _admits(kinds: list[str] | None, value: Any) -> bool:
+    """Whether ``type`` (``kinds``; None when absent) admits the enum ``value`` (str, int or None)."""
+    if kinds is None:
+        return True
     if value is None:
-        return "null"
-    return "string" if isinstance(value, str) else "integer"
+        return "null" in kinds
+    if isinstance(value, str):
+        return "string" in kinds
+    return "integer" in kinds or "number" in kinds
 
 
 def _in_bounds(value: Any, schema: dict[str, Any]) -> bool:
     if not isinstance(value, int):
         return True
-    checks = {
-        "minimum": lambda b: value >= b, "maximum": lambda b: value <= b,
-        "exclusiveMinimum": lambda b: value > b, "exclusiveMaximum": lambda b: value < b,
-    }
-    return all(check(schema[k]) for k, check in checks.items() if k in schema)
+    return all(compare(value, schema[keyword]) for keyword, (_, compare) in _BOUNDS.items() if keyword in schema)
