@@ -37,7 +37,7 @@ from deploy import triggers as trig
 from deploy.fg import Account, DeployError, FunctionGraph
 from deploy.package import DIST
 from deploy.state import VERSION_FIELDS, Artifact, DesiredFunction, Manifest, config_changes, desired_function
-from local import template
+from project import template
 
 T = TypeVar("T")
 OFFLINE_PROJECT = "{project_id}"

@@ -28,7 +28,7 @@ from typing import Any
 
 import yaml
 
-from local import template
+from project import template
 from shared.schema_modes import derive
 
 ROOT = template.ROOT

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from deploy.archive import Archive, Entry, mode_for, write_zip
-from local import template
+from project import template
 
 ROOT = template.ROOT
 DIST = ROOT / "dist"

@@ -12,7 +12,7 @@ from typing import Any
 from deploy.fg import DeployError
 from deploy.package import MANIFEST, human_size
 from deploy.triggers import matches, substitute
-from local.template import Function
+from project.template import Function
 
 # Plain environment variable holding a salted, slow hash of the function's secrets: FunctionGraph
 # never returns encrypted values in a comparable form, so this is how a changed secret is noticed.

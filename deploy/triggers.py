@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deploy.validate import PLACEHOLDER
-from local.template import Function, Trigger
+from project.template import Function, Trigger
 
 # event_data fields whose values are credentials: taken from the environment, never printed and
 # never compared (FunctionGraph does not return them).

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from jsonschema import Draft202012Validator
 
-from local import template
+from project import template
 
 ROOT = template.ROOT
 SCHEMA = ROOT / "template.schema.json"

@@ -10,7 +10,7 @@ from functools import cache
 from typing import Any
 
 from local.context import LocalContext
-from local.template import ROOT, Function
+from project.template import ROOT, Function
 
 Handler = Callable[[Any, Any], Any]
 

@@ -9,9 +9,9 @@ import json
 import sys
 from pathlib import Path
 
-from local import template
 from local.backend import ensure_backend
 from local.functions import apply_environment, invoke
+from project import template
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -62,8 +62,8 @@ def apig_event(path: str = "/v3/tasks", method: str = "GET", query: dict | None 
 
 def function_handler(name: str) -> Any:
     """A function's handler as template.yaml declares it, loaded the way FunctionGraph does."""
-    from local import template
     from local.functions import load_handler
+    from project import template
 
     return load_handler(template.function(name))
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from deploy import package
-from local import template
+from project import template
 from tests.deploy.fake_functiongraph import FakeFunctionGraph
 
 

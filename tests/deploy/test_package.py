@@ -19,8 +19,8 @@ import pytest
 
 from deploy import package
 from deploy.archive import ZIP_EPOCH, write_zip
-from local import template
 from local.backend import LOCAL_AK, LOCAL_SK
+from project import template
 from tests.deploy.conftest import PROJECT_TEMPLATE, make_project, tiny_wheel
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from deploy import triggers as trig
-from local.template import Function, Trigger
+from project.template import Function, Trigger
 
 
 def fn(*triggers: Trigger) -> Function:

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from deploy import validate
-from local import template
+from project import template
 from tests.deploy.conftest import PROJECT_TEMPLATE, make_project
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from local import template
 from local.functions import load_handler
+from project import template
 from shared.errors import ApiError
 from shared.events import EventError, EventsFailed, dispatch, recognise
 from tests.helpers import ROOT, FakeContext

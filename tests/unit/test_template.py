@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from local import template
 from local.functions import load_handler
 from local.timers import rate_seconds, timer_event
+from project import template
 from shared.apigw import ApiGatewayEvent
 from shared.timer_event import parse_timer_event
 
