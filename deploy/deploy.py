@@ -36,13 +36,12 @@ from huaweicloudsdkcore.exceptions.exceptions import SdkException
 
 from deploy import triggers as trig
 from deploy.fg import Account, DeployError, FunctionGraph
-from deploy.package import DIST
+from deploy.package import DIRECT_UPLOAD_LIMITS, DIST, over_limit_advice
 from deploy.state import VERSION_FIELDS, Artifact, DesiredFunction, Manifest, config_changes, desired_function
 from project import template
 
 T = TypeVar("T")
 OFFLINE_PROJECT = "{project_id}"
-MAX_INLINE_UPLOAD = 40 * 1024 * 1024  # FunctionGraph's limit for a zip sent in the request (base64)
 FUNCTION_TYPE = "v2"
 MAX_VERSIONS = 20  # per function, latest included (user guide, "Versions")
 # The names deploy gives the versions it publishes: v<UTC time>[-NN], so name order is publish order.
@@ -116,9 +115,9 @@ def ensure_dependency(run: Runner, artifact: Artifact, runtime: str) -> str:
                 if tag in str(version.get("description") or ""):
                     run.note(f"dependency {artifact.name} version {version.get('version')} holds {artifact.describe()}")
                     return str(version["id"])
-    if artifact.size * 4 / 3 > MAX_INLINE_UPLOAD:
-        raise DeployError(f"{artifact.path} is too big to upload inline; upload it to OBS and create the "
-                          "dependency version from there")
+    if artifact.size > DIRECT_UPLOAD_LIMITS["dependency"]:
+        raise DeployError(f"{artifact.path} is over FunctionGraph's {DIRECT_UPLOAD_LIMITS['dependency'] // 1_000_000} "
+                          f"MB limit for a direct upload: {over_limit_advice('dependency')}")
 
     def upload() -> str:
         created = run.api.create_dependency_version(artifact.name, runtime, artifact.read(), tag)
