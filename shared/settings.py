@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from shared.env import env_flag, env_int, env_number
 from shared.errors import config_error
-from shared.validation import validation_mode
+from shared.validation.validate import validation_mode
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,8 @@ import pytest
 
 from local.webhook_sink import Reply, Sink
 from shared.errors import ApiError
-from shared.timer_event import parse_timer_event
-from shared.timer_job import tick_delivery_id
+from shared.triggers.timer import tick_delivery_id
+from shared.triggers.timer_event import parse_timer_event
 from shared.webhooks import DeliveryFailed
 from tests.helpers import WEBHOOK_SECRET as SECRET
 from tests.helpers import FakeContext, function_handler, sample_event

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from shared.errors import ApiError
-from shared.regions import known_regions, region_endpoints
+from shared.read.regions import known_regions, region_endpoints
 from shared.settings import Settings
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.summary_fields import DOC_STATES, OTHER
+from shared.summary.fields import DOC_STATES, OTHER
 from shared.webhooks.notify import list_total
 
 STATE_ORDER = (*DOC_STATES, OTHER)  # the doc's order, as in the summary's by_state

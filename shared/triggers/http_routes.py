@@ -1,0 +1,72 @@
+"""The HTTP function's routes: ``GET /v3/tasks`` (SMS's own answer, so the official SDK works
+against it unchanged) and ``GET /v3/tasks/summary``.
+
+Every response is JSON and carries ``X-Request-Id``; nothing unexpected leaks a stack trace."""
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from shared.errors import ApiError, method_not_allowed, not_found
+from shared.logger import logger, redact_text
+from shared.read.query import parse_query
+from shared.read.tasks import read_tasks
+from shared.scope import Invocation
+from shared.settings import Settings
+from shared.triggers.apigw import ApiGatewayEvent, error_response, response
+
+Route = Callable[[ApiGatewayEvent, Settings, Invocation], dict[str, Any]]
+ALLOWED_METHODS = ["GET"]
+
+
+def list_tasks(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+    query = parse_query(request.query)
+    result = read_tasks(query, settings, invocation)
+    return response(200, result.body(), result.headers)
+
+
+def tasks_summary(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+    from shared.summary.summarise import summary_for_http  # only this route pays for it
+
+    summary, headers = summary_for_http(parse_query(request.query), settings, invocation)
+    return response(200, summary, headers)
+
+
+ROUTES: dict[str, Route] = {"/v3/tasks": list_tasks, "/v3/tasks/summary": tasks_summary}
+
+
+def _route(request: ApiGatewayEvent) -> Route:
+    path = request.path.rstrip("/") or "/"
+    route = ROUTES.get(path)
+    if route is None:
+        raise not_found(path)
+    if request.http_method not in ALLOWED_METHODS:
+        raise method_not_allowed(request.http_method, ALLOWED_METHODS)
+    return route
+
+
+def handle(event: Any, context: Any) -> dict[str, Any]:
+    """Whole request: event → route → response, every failure mapped to a JSON error."""
+    invocation = Invocation.from_context(context)
+    logger.bind(request_id=invocation.request_id, function=invocation.function_name or "list_tasks_http")
+    ids = {"X-Request-Id": invocation.request_id}
+    try:
+        request = ApiGatewayEvent.parse(event)
+        logger.info("request", method=request.http_method, path=request.path, query=request.query)
+        route = _route(request)
+        out = route(request, Settings.from_env(), invocation)
+    except ApiError as exc:
+        level = logger.warning if exc.status < 500 else logger.error
+        level("request failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+        out = error_response(exc)
+    except Exception as exc:  # the last line of defence: log it all, answer with no internals
+        logger.error("unexpected error", error_type=type(exc).__name__,
+                     trace=redact_text("".join(traceback.format_exception(exc))))
+        internal = ApiError(500, "SMSFN.0500", "internal error; quote the request id to the operator",
+                            extra={"request_id": invocation.request_id})
+        out = error_response(internal)
+    out["headers"].update(ids)
+    logger.info("response", status=out["statusCode"])
+    logger.clear()
+    return out
