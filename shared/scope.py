@@ -1,4 +1,4 @@
-"""The invocation's runtime facts: request id, remaining time and agency credentials.
+"""The invocation's scope: request id, remaining time, agency credentials and settings.
 
 FunctionGraph passes a context object with Java-style getters (``getRequestID()``,
 ``getRemainingTimeInMilliSeconds()``, ``getSecurityAccessKey()`` ...). ``Invocation`` reads them
@@ -6,15 +6,22 @@ once, tolerates a missing or partial context (local runs, tests) and gives the r
 ``Deadline`` so no network call outlives the function's timeout."""
 from __future__ import annotations
 
+import contextvars
+import functools
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
 from shared.errors import ApiError
 from shared.logger import logger
+from shared.settings import Settings
+
+T = TypeVar("T")
 
 # Seconds kept back from the function's remaining time for shaping and returning the response.
 RESPONSE_RESERVE_S = 0.25
@@ -62,6 +69,7 @@ class Invocation:
     deadline: Deadline
     function_name: str | None = None
     credentials: AgencyCredentials | None = None
+    context: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_context(cls, context: Any) -> Invocation:
@@ -80,19 +88,48 @@ class Invocation:
             deadline=Deadline(seconds),
             function_name=_call(context, "getFunctionName"),
             credentials=creds,
+            context=context,
         )
+
+    @cached_property
+    def settings(self) -> Settings:
+        """This invocation's settings, read once: the context's user data, then ``os.environ``.
+        Raises ``ApiError`` 500 for a bad SMS setting (sections fail later, where used)."""
+        return Settings.for_context(self.context)
+
+
+_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
+
+
+def current_invocation() -> Invocation | None:
+    """The invocation this thread or task is serving (None outside any)."""
+    return _current.get()
 
 
 @contextmanager
-def invocation_scope(context: Any, default_name: str) -> Iterator[Invocation]:
-    """One invocation of an event function: the request id and function name on every log line,
-    an ``ApiError`` logged once on its way out to FunctionGraph, the log context cleared after."""
+def invocation_scope(context: Any, default_name: str, *, log_failure: bool = True) -> Iterator[Invocation]:
+    """One invocation, entered and left here for every handler: the invocation and its log
+    context (request id, function name) are this thread's or task's own, so concurrent requests
+    in one warm instance never see each other's; both are reset in ``finally``. An ``ApiError``
+    on its way out to FunctionGraph is logged once (``log_failure``)."""
     invocation = Invocation.from_context(context)
-    logger.bind(request_id=invocation.request_id, function=invocation.function_name or default_name)
+    token = _current.set(invocation)
+    log_token = logger.bind_scope(request_id=invocation.request_id,
+                                  function=invocation.function_name or default_name)
     try:
         yield invocation
     except ApiError as exc:
-        logger.error("invocation failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+        if log_failure:
+            logger.error("invocation failed", status=exc.status, error_code=exc.error_code,
+                         error_msg=exc.error_msg)
         raise
     finally:
-        logger.clear()
+        logger.reset_scope(log_token)
+        _current.reset(token)
+
+
+def in_scope(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` bound to the caller's invocation and log context, for worker threads (a new thread
+    starts with an empty context)."""
+    ctx = contextvars.copy_context()
+    return functools.partial(ctx.run, fn)

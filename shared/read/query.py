@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from shared.errors import bad_request
-from shared.validation.validate import load_schema, schema_path
+from shared.schemas import load_schema, schema_path
 
 QUERY_SCHEMA = schema_path("list_tasks_query")
 # Order of the SDK's ListTasksRequest; kept so signed URLs look like the SDK's own.

@@ -14,13 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, fn_error
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def _bad_event(msg: str) -> ApiError:
-    return ApiError(400, "SMSFN.0400", f"Malformed API Gateway event: {msg}")
+    return fn_error("SMSFN.0400", f"Malformed API Gateway event: {msg}", reason=msg)
 
 
 @dataclass(frozen=True)

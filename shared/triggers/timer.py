@@ -7,13 +7,11 @@ destination takes over, and the whole summary is logged first: nothing is lost s
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
 from shared.logger import logger
 from shared.read.query import parse_query
 from shared.scope import Invocation, invocation_scope
-from shared.settings import Settings
 from shared.summary.summarise import headline, summarise
 from shared.triggers.timer_event import TimerEvent, parse_timer_event
 from shared.webhooks import DeliveryPlan
@@ -35,8 +33,8 @@ def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
     tick = parse_timer_event(event)
     options = tick.options
     query = parse_query(options.get("filters") or {})
-    plan = DeliveryPlan.resolve(os.environ, options)
-    settings = Settings.from_env()
+    settings = invocation.settings
+    plan = DeliveryPlan.resolve(settings, options)
     logger.info("tick", trigger=tick.trigger_name, tick=tick.time.isoformat(), filters=query.filters,
                 targets=[t.name for t in plan.targets])
     summary, scan = summarise(

@@ -62,7 +62,7 @@ class TimerEvent:
 
 
 def _bad(param: str, msg: str) -> ApiError:
-    return ApiError(400, ERROR_CODE, f"Invalid timer event: {param}: {msg}", error_param=[param])
+    return ApiError(400, ERROR_CODE, f"Invalid timer event: {param}: {msg}", param=param, reason=msg)
 
 
 def parse_event_time(raw: Any) -> datetime:
