@@ -130,6 +130,12 @@ def invocation_scope(context: Any, default_name: str, *, log_failure: bool = Tru
 
 def in_scope(fn: Callable[..., T]) -> Callable[..., T]:
     """``fn`` bound to the caller's invocation and log context, for worker threads (a new thread
-    starts with an empty context)."""
-    ctx = contextvars.copy_context()
-    return functools.partial(ctx.run, fn)
+    starts with an empty context). Each call runs in its own copy: one context can't be entered
+    by two threads at once."""
+    parent = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> T:
+        return parent.copy().run(fn, *args, **kwargs)
+
+    return run

@@ -23,7 +23,7 @@ from typing import Any
 from shared.errors import ApiError
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
-from shared.scope import Deadline
+from shared.scope import Deadline, in_scope
 from shared.validation.validate import Violation, validate_response
 
 SMS_MAX_PAGE = 200
@@ -236,6 +236,7 @@ class Scanner:
         pending: deque[tuple[int, int, Future[tuple[RawPage, int, Any]]]] = deque()
         page_ms = max(first_page_ms, 1.0)  # grows to the slowest page seen
         todo = deque(enumerate(offsets, start=1))
+        fetch = in_scope(self._fetch_checked)  # worker threads log under this invocation's request id
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page") as pool:
             try:
                 while todo or pending:
@@ -247,7 +248,7 @@ class Scanner:
                         index, offset = todo.popleft()
                         limit = min(size, end - offset)
                         params = query.sms_params(limit=limit, offset=offset)
-                        pending.append((index, offset, pool.submit(self._fetch_checked, params)))
+                        pending.append((index, offset, pool.submit(fetch, params)))
                     if not pending:
                         break
                     index, offset, future = pending.popleft()

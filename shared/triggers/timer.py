@@ -10,7 +10,6 @@ import hashlib
 from typing import Any
 
 from shared.logger import logger
-from shared.read.query import parse_query
 from shared.scope import Invocation, invocation_scope
 from shared.summary.summarise import headline, summarise
 from shared.triggers.timer_event import TimerEvent, parse_timer_event
@@ -32,7 +31,7 @@ def run(event: Any, context: Any) -> dict[str, Any]:
 def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
     tick = parse_timer_event(event)
     options = tick.options
-    query = parse_query(options.get("filters") or {})
+    query = tick.query
     settings = invocation.settings
     plan = DeliveryPlan.resolve(settings, options)
     logger.info("tick", trigger=tick.trigger_name, tick=tick.time.isoformat(), filters=query.filters,
