@@ -98,7 +98,26 @@ def method_not_allowed(method: str, allowed: list[str]) -> ApiError:
     )
 
 
-def config_error(msg: str) -> ApiError:
+class ConfigError(ApiError):
+    """A missing or invalid setting: fixed by a person, never by retrying."""
+
+
+def config_error(msg: str) -> ConfigError:
     """A missing or invalid setting: a clear error on the first call that needs it, never a crash
     at import. The message names the variable, never its value."""
-    return fn_error("SMSFN.0500", f"Configuration error: {msg}", reason=msg)
+    status, _ = CODES["SMSFN.0500"]
+    return ConfigError(status, "SMSFN.0500", f"Configuration error: {msg}", reason=msg)
+
+
+# 4xx answers that may pass by themselves: a timeout, a list that changed mid-scan, a rate limit.
+RETRYABLE_4XX = (408, 409, 429)
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """The one rule of the timer and event functions: only a failure that may pass by itself
+    (SMS or a webhook failing or slow, the time running out, a rate limit) is retryable. Input
+    errors (4xx: a bad event, a bad record, SMS refusing our credentials), configuration errors
+    and crashes (the same input would crash again) are not."""
+    if not isinstance(exc, ApiError) or isinstance(exc, ConfigError):
+        return False
+    return exc.status >= 500 or exc.status in RETRYABLE_4XX

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,8 +18,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-from shared.errors import ApiError
-from shared.logger import logger
+from shared.errors import ApiError, is_retryable
+from shared.logger import logger, redact_text
 from shared.settings import Settings
 
 T = TypeVar("T")
@@ -126,6 +127,30 @@ def invocation_scope(context: Any, default_name: str, *, log_failure: bool = Tru
     finally:
         logger.reset_scope(log_token)
         _current.reset(token)
+
+
+def run_once(work: Callable[[], dict[str, Any]], invocation: Invocation) -> dict[str, Any]:
+    """The failure rule of the asynchronously invoked functions (timer, events), in one place:
+    a retryable failure raises, so FunctionGraph retries and then hands it to the on-failure
+    destination; anything else (a bad event or ``user_event``, a bad setting, SMS refusing our
+    credentials, a crash) would fail every retry the same way, so it is logged at ERROR and
+    returned as the result (``ok: false``), which FunctionGraph hands to the on-success
+    destination, where people see it (docs/deploy.md)."""
+    try:
+        return work()
+    except Exception as exc:
+        if is_retryable(exc):
+            raise
+        if isinstance(exc, ApiError):
+            status, error = exc.status, exc.body()
+        else:  # a crash: its trace goes to the log only
+            logger.error("unexpected error", error_type=type(exc).__name__,
+                         trace=redact_text("".join(traceback.format_exception(exc))))
+            status, error = 500, {"error_code": "SMSFN.0500", "error_msg": "internal error; see the logs"}
+        logger.error("invocation failed; not retried (the same input would fail again)", status=status,
+                     error_code=error["error_code"], error_msg=error["error_msg"])
+        return {"ok": False, "retryable": False, "status": status, "error": error,
+                "request_id": invocation.request_id}
 
 
 def in_scope(fn: Callable[..., T]) -> Callable[..., T]:

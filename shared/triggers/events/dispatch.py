@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import CODES, ApiError, fn_error
+from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
-from shared.scope import Invocation, invocation_scope
+from shared.scope import Invocation, invocation_scope, run_once
 from shared.triggers.events import cts, eventgrid, kafka, plain, smn
 from shared.triggers.events.execute import Run, execute
 from shared.triggers.events.records import (
@@ -49,7 +49,6 @@ SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
     ("plain", plain.matches, plain.parse),
 )
 RAISE_ON_RETRYABLE = {"smn": True, "eventgrid": True, "kafka": True, "cts": True, "plain": False}
-POISON_STATUSES = (400, 413, 422)  # the request itself is wrong; anything else may pass later
 MIN_RECORD_S = 1.0  # with less time left, a record is not started (and is retryable)
 # The invocation's result stays well under FunctionGraph's 6 MB response limit; above this, task
 # lists shrink to id/name/state (then to counts). Webhooks and logs are not affected.
@@ -86,12 +85,6 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
         )
     name, parse = sources[0]
     return name, parse(event)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, RecordProblem):
-        return False
-    return isinstance(exc, ApiError) and exc.status not in POISON_STATUSES
 
 
 def _payload(record: Record, limit: int) -> Any:
@@ -178,7 +171,7 @@ def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[st
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
     with invocation_scope(context, "task_events") as invocation:
-        return _handle(event, invocation)
+        return run_once(lambda: _handle(event, invocation), invocation)
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
