@@ -40,7 +40,7 @@ def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
             took[emulator.tasks].values.append(out["elapsed_ms"])
             pages[emulator.tasks] = out["pages"]
     rows = [s for e in emulators for s in (peak[e.tasks], base[e.tasks], took[e.tasks])]
-    table("memory: timer summary (shared.summary_service.summarise) in a fresh process", rows,
+    table("memory: timer summary (shared.summary.summarise.summarise) in a fresh process", rows,
           note="peak = the child's VmHWM (ru_maxrss is no use here: Linux carries the parent's peak into it\n"
                "across fork+exec); the emulator runs in another process; "
                + ", ".join(f"{n} tasks = {p} pages" for n, p in pages.items()))

@@ -11,10 +11,10 @@ from typing import Any
 
 from bench.common import Sample, interleave, table
 from bench.emulator import EmulatorProcess, RawFetcher, sdk_client, use_emulator
-from shared.query import parse_query
-from shared.runtime import Invocation
+from shared.read.query import parse_query
+from shared.read.tasks import read_tasks
+from shared.scope import Invocation
 from shared.settings import Settings
-from shared.tasks_service import read_tasks
 
 PAGE = 200
 REPEATS = 50

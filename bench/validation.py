@@ -9,7 +9,13 @@ import jsonschema
 
 from bench.common import Sample, interleave, table
 from bench.emulator import EmulatorProcess, RawFetcher
-from shared.validation import RESPONSE_SCHEMA, compile_fast_check, compile_validator, derived_schema, validate_response
+from shared.validation.validate import (
+    RESPONSE_SCHEMA,
+    compile_fast_check,
+    compile_validator,
+    derived_schema,
+    validate_response,
+)
 
 PAGE = 200
 ROUNDS = 8
@@ -45,7 +51,7 @@ def run(emulator: EmulatorProcess) -> dict[str, Sample]:
         samples[name].values = [v / PER_ROUND for v in samples[name].values]
     table(f"validation: one parsed {PAGE}-task page against list_tasks_response",
           list(samples.values()), baseline=samples["project warn"],
-          note="project = shared.validation.validate_response (msgspec fast path; jsonschema_rs only for a page it\n"
+          note="project = validation.validate_response (msgspec fast path; jsonschema_rs only for a page it\n"
                "does not accept); jsonschema_rs = its compiled validator alone; jsonschema = the pure-Python\n"
                "reference; all three on the same derived schema")
     return samples

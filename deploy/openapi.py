@@ -2,7 +2,7 @@
 files in ``shared/schemas/`` (query parameters, 200 bodies, error bodies) and the APIG trigger in
 template.yaml (which function serves which path, auth, backend timeout, alias). The ListTasks body
 is the rule set of the serving function's ``SMS_VALIDATION`` (``warn`` unless ``strict``, derived by
-``shared.schema_modes``): SMS's answer passes through, so that is what a client can receive.
+``shared.validation.modes``): SMS's answer passes through, so that is what a client can receive.
 
 OpenAPI 3.0, not 3.1: API Gateway imports Swagger 2.0 and OpenAPI 3.0 documents. The schema
 files are JSON Schema 2020-12, so they are translated to 3.0's schema dialect (``$defs`` hoisted
@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from project import template
-from shared.schema_modes import derive
+from shared.validation.modes import derive
 
 ROOT = template.ROOT
 SCHEMAS = ROOT / "shared" / "schemas"

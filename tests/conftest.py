@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.backend import LOCAL_AK, LOCAL_SK
-from shared import sms_client
+from shared.read import sms_client
 
 # Nothing in the tests may reach a real cloud: drop any cloud settings the shell had.
 for _name in ("HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_PROJECT_ID", "SMS_REGION",

@@ -1,4 +1,4 @@
-"""Peak memory of one timer summary: ``shared.summary_service.summarise`` over every task of the
+"""Peak memory of one timer summary: ``shared.summary.summarise.summarise`` over every task of the
 emulator named by ``SMS_ENDPOINT`` (running in another process), in a fresh interpreter.
 
 Prints one JSON object: peak RSS (``VmHWM``; ``ru_maxrss`` too, though Linux folds the spawning
@@ -13,10 +13,10 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
-from shared.query import parse_query  # noqa: E402
-from shared.runtime import Deadline, Invocation  # noqa: E402
+from shared.read.query import parse_query  # noqa: E402
+from shared.scope import Deadline, Invocation  # noqa: E402
 from shared.settings import Settings  # noqa: E402
-from shared.summary_service import summarise  # noqa: E402
+from shared.summary.summarise import summarise  # noqa: E402
 
 
 def status_kib(field: str) -> int:

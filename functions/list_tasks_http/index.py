@@ -1,8 +1,8 @@
 """FunctionGraph handler behind the API Gateway trigger: ``GET /v3/tasks`` and
-``GET /v3/tasks/summary``. All logic lives in ``shared.http_api``."""
+``GET /v3/tasks/summary``. All logic lives in ``shared.triggers.http_routes``."""
 from typing import Any
 
-from shared.http_api import handle
+from shared.triggers.http_routes import handle
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

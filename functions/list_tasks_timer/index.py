@@ -1,8 +1,8 @@
 """FunctionGraph handler behind the TIMER trigger: summarise every task and push the summary to
-the configured webhooks. All logic lives in ``shared.timer_job``."""
+the configured webhooks. All logic lives in ``shared.triggers.timer``."""
 from typing import Any
 
-from shared.timer_job import run
+from shared.triggers.timer import run
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:

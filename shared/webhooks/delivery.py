@@ -28,6 +28,7 @@ from requests.adapters import HTTPAdapter
 
 from shared.errors import ApiError
 from shared.logger import logger, redact_text, register_secret
+from shared.scope import in_scope
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
 from shared.webhooks.formats.base import OutgoingRequest, webhook_id
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, parse_notify_on, should_notify
@@ -390,5 +391,5 @@ def deliver(
         outcomes = [run.deliver_safely(t) for t in targets]
     else:
         with ThreadPoolExecutor(max_workers=min(run.settings.concurrency, len(targets))) as pool:
-            outcomes = list(pool.map(run.deliver_safely, targets))
+            outcomes = list(pool.map(in_scope(run.deliver_safely), targets))
     return DeliveryResult(delivery_id, outcomes)

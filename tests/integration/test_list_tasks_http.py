@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from shared import http_api, sms_client
+from shared.read import sms_client
+from shared.triggers import http_routes as http_api
 from tests.helpers import FakeContext, closed_port
 from tests.helpers import apig_event as event
 

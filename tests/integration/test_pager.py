@@ -1,4 +1,4 @@
-"""The pager (``shared.pager.Scanner``): concurrent scans over loopback HTTP against the emulator
+"""The pager (``shared.read.pager.Scanner``): concurrent scans over loopback HTTP against the emulator
 (order, retries, fleet changes, deadlines, the cap) and, with a fake client, what loopback can't
 stage (SMS's offset limit, the deadline estimate, failures at the deadline). No timing asserts."""
 from __future__ import annotations
@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from shared.pager import OUT_OF_TIME, SMS_MAX_OFFSET, Page, RetryPolicy, ScanInconsistent, Scanner
-from shared.query import TaskQuery
-from shared.runtime import Deadline, Invocation
+from shared.read.pager import OUT_OF_TIME, SMS_MAX_OFFSET, Page, RetryPolicy, ScanInconsistent, Scanner
+from shared.read.query import TaskQuery
+from shared.read.sms_client import RawPage, UpstreamError, get_client
+from shared.read.tasks import scanner_for
+from shared.scope import Deadline, Invocation
 from shared.settings import Settings
-from shared.sms_client import RawPage, UpstreamError, get_client
-from shared.tasks_service import scanner_for
 
 pytestmark = pytest.mark.integration
 

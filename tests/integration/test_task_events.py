@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from local.webhook_sink import Reply, Sink
-from shared.events import EventsFailed
+from shared.triggers.events import EventsFailed
 from tests.helpers import WEBHOOK_SECRET as SECRET
 from tests.helpers import FakeContext, function_handler
 from tests.helpers import sample_event as sample

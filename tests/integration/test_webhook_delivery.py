@@ -22,7 +22,7 @@ import pytest
 
 from local.servers import serve_in_background, stop_server
 from local.webhook_sink import Reply, Sink
-from shared.runtime import Deadline
+from shared.scope import Deadline
 from shared.webhooks import (
     DeliveryFailed,
     Target,

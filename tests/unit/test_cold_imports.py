@@ -1,5 +1,5 @@
 """Cold start: importing the HTTP handler loads nothing the first request doesn't need, and
-serving it still leaves out what ``shared.sms_client`` deliberately avoids (no timing asserts)."""
+serving it still leaves out what ``shared.read.sms_client`` deliberately avoids (no timing asserts)."""
 from __future__ import annotations
 
 import json
@@ -17,7 +17,7 @@ HANDLER_DIR = ROOT / "functions" / "list_tasks_http"
 # requests_toolbelt) and the pure-Python reference validator.
 NEVER = ("huaweicloudsdksms", "huaweicloudsdkcore.client", "requests_toolbelt", "jsonschema")
 # Needed by the first request only, so not at import: the validators, the summary route.
-NOT_AT_IMPORT = ("msgspec", "jsonschema_rs", "shared.summary_service", "shared.summary")
+NOT_AT_IMPORT = ("msgspec", "jsonschema_rs", "shared.summary.summarise", "shared.summary.builder")
 
 PROGRAM = """
 import json, sys
@@ -49,7 +49,7 @@ def offenders(modules: list[str], roots: tuple[str, ...]) -> list[str]:
 
 def test_importing_the_handler_loads_nothing_heavy() -> None:
     modules = loaded_modules(serve=False)
-    assert "shared.http_api" in modules
+    assert "shared.triggers.http_routes" in modules
     assert offenders(modules, NEVER + NOT_AT_IMPORT) == []
 
 

@@ -10,8 +10,8 @@ import pytest
 from local.functions import load_handler
 from local.timers import rate_seconds, timer_event
 from project import template
-from shared.apigw import ApiGatewayEvent
-from shared.timer_event import parse_timer_event
+from shared.triggers.apigw import ApiGatewayEvent
+from shared.triggers.timer_event import parse_timer_event
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = template.load()

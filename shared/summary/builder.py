@@ -1,0 +1,356 @@
+"""Migration summary: a streaming, bounded-memory digest of SMS ``ListTasks`` tasks.
+
+Used by the timer function (pushed to chat webhooks) and by ``GET /v3/tasks/summary``. Input is
+the raw task dicts of the ListTasks response, fed one at a time as pages arrive
+(``SummaryBuilder.add``); the builder keeps counters and, per list, a heap of at most
+``max_items`` entries, never the tasks themselves. Output follows
+``shared/schemas/summary.schema.json``. Nothing here reads the wall clock: "now" is the tick time.
+
+Rules
+-----
+Tolerance. Any field may be null, missing or of another type; such a task is still counted.
+States, types and OS types are compared stripped and upper-cased; anything else counts as
+``OTHER``. A date is epoch milliseconds; a value before 2000-01-01 (0 = "unset") or beyond year
+9999 counts as missing. Strings kept in items are capped (1,024 chars; errors 4,096), and an
+error object nested deeper than 16 levels is kept as its JSON text, so items stay small.
+
+Counters. ``by_state`` has the ten documented states plus ``OTHER``; ``by_type`` MIGRATE_FILE /
+MIGRATE_BLOCK / OTHER; ``by_os`` WINDOWS / LINUX / OTHER (task ``os_type``, falling back to the
+source server's). ``scanned`` = tasks added; ``total`` = SMS's ``count`` when given, else scanned.
+
+Running = state RUNNING or SYNCING (data is being copied or kept in sync). Not running: ABORTING
+and DELETING (user-initiated wind-down, no migration progress to report), SYNC_F_ROLLBACKING
+(a failure being cleaned up, listed under "failed"), READY (not started). Those still appear in
+``by_state``.
+  - progress: every sub task weighs the same; an ended sub task (valid ``end_date``) counts 100,
+    any other counts its own ``progress`` clamped to 0-100 (missing = 0);
+    progress = sum / number of sub tasks, one decimal. ``null`` when the task has no sub tasks
+    (the list response may omit them; 0 % would be a lie).
+  - current_subtask: the sub task with a ``start_date`` and no ``end_date`` (latest started if
+    several), as ``{"name", "progress"}``; null when none.
+  - migrate_speed_mbps: ``migrate_speed`` as SMS reports it, in MB/s (megabytes, despite the
+    name), when a number from 0 to 100,000; else null.
+  - estimated_completion: ``estimate_complete_time`` (epoch ms) when it lies between
+    now - clock_skew and now + 366 days; else extrapolated linearly from the time since the first
+    sub task started: now + elapsed * (100 - progress) / progress, for 0 < progress < 100 and an
+    extrapolation under 366 days; else null.
+  - order: longest running first (earliest first sub task ``start_date``, else ``create_date``;
+    unknown last). Stable from tick to tick, so consecutive messages are comparable; tasks that
+    are stuck rather than slow are called out under "stalled".
+
+Failed = MIGRATE_FAIL, SYNC_F_ROLLBACKING and SYNC_F_ROLLBACK_SUCCESS (a sync failed; rolling
+back or rolled back, both need a look). ABORT is a deliberate stop, not a failure.
+  - error: ``error_json`` parsed when it is a JSON object (a JSON string literal is unwrapped),
+    else the text itself, else null ("" and whitespace are null).
+  - failed_at: the latest sub task ``end_date``; null when no sub task has ended.
+  - order: most recent ``failed_at`` first, unknown last.
+
+Changes = tasks that reached MIGRATE_SUCCESS ("succeeded") or a failed state ("failed") since
+the previous tick, computed statelessly: finished_at = the latest sub task ``end_date`` (a task
+without one cannot be placed in time and is not a change; a failed one still shows under
+"failed"). A task is a change iff ``start < finished_at <= end`` (half-open), with, for tick time
+``now``, interval ``I`` and tolerance ``S`` = clock_skew_seconds::
+
+    nominal = now rounded down to a multiple of I since the Unix epoch (the tick's schedule slot)
+    start   = nominal - I - S      # the previous nominal tick, minus the tolerance
+    end     = now + S
+
+  - Exactly once on the grid: with S = 0 and ticks on schedule, consecutive windows
+    (T-I, T] and (T, T+I] tile the timeline; a task finishing exactly at T belongs to the
+    tick at T only.
+  - Late tick: FunctionGraph firing the T tick at T + d (d < I) still gets start = T - I - S,
+    the previous *nominal* tick, so nothing that finished during the delay is dropped; what
+    finished in (T, T + d] is reported again by the next tick (double, never lost). A tick later
+    than a whole interval counts as the next slot's tick and the skipped slot is lost. An early
+    tick (before its slot) counts as the previous slot's; S covers earliness up to S.
+  - Clock skew and state lag (S): a finished_at up to S in the future (SMS's clock ahead of the
+    event's) counts now; and the window reaches S back before the previous tick, because an
+    ``end_date`` can be stamped a moment before the task's state flips (or SMS's clock lags), so
+    the previous tick saw it RUNNING while its finished_at already lay in that tick's window.
+    Trade-off: stateless means we cannot know what the previous tick reported, so we pick never
+    lose over never repeat: tasks finishing within S of a tick boundary may be reported by both
+    ticks (about S/I of changes for on-schedule ticks). S = 0 gives exactly-once on time and
+    accurate clocks but loses such tasks.
+  - Schedules not aligned to multiples of I (e.g. a daily cron at 02:15 local time) get a
+    longer window (up to 2I): more repeats, never a gap.
+  - Failures that later roll back may be reported again when the rollback sub task ends.
+  - order: most recent finished_at first.
+
+Stalled = running tasks whose sub tasks show no activity for ``stall_after_seconds``: last
+activity = the latest of all sub task ``start_date`` / ``end_date``; idle = now - last activity;
+stalled iff idle >= stall_after_seconds. Exceptions: a task whose ``migrate_speed`` is above 0
+is moving data, so it is not stalled (one long copy sub task has no dates in between); a task
+without any sub task date cannot be judged and is not stalled. Order: longest idle first.
+
+Lists: each keeps the ``max_items`` most relevant items in a heap; ties are broken by id, then
+name, then arrival order, so the output is deterministic; ``truncated`` = total - len(items)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from shared.summary.fields import (
+    MAX_EPOCH_MS,
+    SubTaskFacts,
+    bucket,
+    epoch_ms,
+    iso_ms,
+    ms_of,
+    norm_enum,
+    number,
+    parse_error,
+    source_server_label,
+    sub_task_facts,
+    task_os,
+    text,
+)
+from shared.summary.topk import SortKey, TopK
+from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
+
+SCHEMA_VERSION = 1
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "summary.schema.json"
+
+RUNNING_STATES = frozenset({"RUNNING", "SYNCING"})
+FAILED_STATES = frozenset({"MIGRATE_FAIL", "SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"})
+SUCCESS_STATE = "MIGRATE_SUCCESS"
+# ListTasks query parameters that select tasks (limit/offset belong to the pager, not here).
+
+MAX_ITEMS_LIMIT = 1000
+MAX_SPEED_MBPS = 100_000.0
+MAX_ETA_MS = 366 * 86_400_000
+_UNKNOWN_LAST = MAX_EPOCH_MS + 1  # sorts after every real date in ascending keys
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo or (hi is not None and value > hi):
+        bound = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"SummaryOptions.{name} must be an integer {bound}, got {value!r}")
+
+
+def _clean_filters(filters: Mapping[str, Any] | None) -> dict[str, str]:
+    if filters is None:
+        return {}
+    if not isinstance(filters, Mapping):
+        raise ValueError(f"SummaryOptions.filters must be a dict, got {type(filters).__name__}")
+    unknown = sorted(str(key) for key in filters if key not in FILTER_KEYS)
+    if unknown:
+        raise ValueError(f"SummaryOptions.filters has unknown keys {unknown}; allowed: {list(FILTER_KEYS)}")
+    cleaned: dict[str, str] = {}
+    for key, value in filters.items():
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ValueError(f"SummaryOptions.filters[{key!r}] must be a string, got {value!r}")
+        cleaned[key] = value
+    return cleaned
+
+
+@dataclass(frozen=True)
+class SummaryOptions:
+    """How to summarise. ``now`` is the tick time (tz-aware; stored as UTC)."""
+
+    now: datetime
+    interval_seconds: int
+    stall_after_seconds: int = 3600
+    max_items: int = 50
+    clock_skew_seconds: int = 60
+    filters: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.now, datetime) or self.now.utcoffset() is None:
+            raise ValueError(f"SummaryOptions.now must be a timezone-aware datetime, got {self.now!r}")
+        # Frozen dataclass: normalise through object.__setattr__.
+        object.__setattr__(self, "now", self.now.astimezone(timezone.utc))
+        _check_int("interval_seconds", self.interval_seconds, 1)
+        _check_int("stall_after_seconds", self.stall_after_seconds, 1)
+        _check_int("max_items", self.max_items, 0, MAX_ITEMS_LIMIT)
+        _check_int("clock_skew_seconds", self.clock_skew_seconds, 0)
+        object.__setattr__(self, "filters", _clean_filters(self.filters))
+
+
+@dataclass(frozen=True)
+class ChangeWindow:
+    """The half-open window ``(start_ms, end_ms]`` a finished_at must fall in to be a change."""
+
+    start_ms: int
+    end_ms: int
+
+    def contains(self, ms: int) -> bool:
+        return self.start_ms < ms <= self.end_ms
+
+
+def change_window(now: datetime, interval_seconds: int, clock_skew_seconds: int) -> ChangeWindow:
+    """See "Changes" in the module docstring."""
+    now_ms = ms_of(now)
+    interval_ms = interval_seconds * 1000
+    skew_ms = clock_skew_seconds * 1000
+    nominal = now_ms - now_ms % interval_ms
+    return ChangeWindow(nominal - interval_ms - skew_ms, now_ms + skew_ms)
+
+
+def _speed(task: Mapping[str, Any]) -> float | None:
+    speed = number(task.get("migrate_speed"))
+    if speed is None or not 0.0 <= speed <= MAX_SPEED_MBPS:
+        return None
+    return round(speed, 3)
+
+
+def _estimated_completion(
+    task: Mapping[str, Any], facts: SubTaskFacts, now_ms: int, skew_ms: int
+) -> str | None:
+    reported = epoch_ms(task.get("estimate_complete_time"))
+    if reported is not None and now_ms - skew_ms <= reported <= now_ms + MAX_ETA_MS:
+        return iso_ms(reported)
+    progress, started = facts.progress, facts.first_start_ms
+    if progress is None or started is None or not 0.0 < progress < 100.0:
+        return None
+    elapsed = now_ms - started
+    if elapsed <= 0:
+        return None
+    remaining = elapsed * (100.0 - progress) / progress
+    if remaining > MAX_ETA_MS:
+        return None
+    return iso_ms(now_ms + round(remaining))
+
+
+class SummaryBuilder:
+    """Feed tasks with ``add``/``add_many`` as pages arrive; ``build`` as often as needed."""
+
+    def __init__(self, opts: SummaryOptions) -> None:
+        self._opts = opts
+        self._now_ms = ms_of(opts.now)
+        self._skew_ms = opts.clock_skew_seconds * 1000
+        self._stall_ms = opts.stall_after_seconds * 1000
+        self._window = change_window(opts.now, opts.interval_seconds, opts.clock_skew_seconds)
+        self._scanned = 0
+        self._states, self._task_types = states(), task_types()
+        self._by_state = dict.fromkeys((*states(), OTHER), 0)
+        self._by_type = dict.fromkeys((*task_types(), OTHER), 0)
+        self._by_os = dict.fromkeys((*os_types(), OTHER), 0)
+        k = opts.max_items
+        self._running, self._failed, self._stalled = TopK(k), TopK(k), TopK(k)
+        self._succeeded_changes, self._failed_changes = TopK(k), TopK(k)
+
+    @property
+    def window(self) -> ChangeWindow:
+        return self._window
+
+    def add(self, task: Any) -> None:
+        """Account for one raw task dict. Never raises on odd data; a non-dict counts as OTHER."""
+        self._scanned += 1
+        if not isinstance(task, Mapping):
+            for counter in (self._by_state, self._by_type, self._by_os):
+                counter[OTHER] += 1
+            return
+        state = norm_enum(task.get("state"), self._states)
+        self._by_state[state or OTHER] += 1
+        self._by_type[bucket(task.get("type"), self._task_types)] += 1
+        self._by_os[task_os(task)] += 1
+        if state is None or not (state in RUNNING_STATES or state in FAILED_STATES or state == SUCCESS_STATE):
+            return
+        facts = sub_task_facts(task.get("sub_tasks"))
+        # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
+        ident = (text(task.get("id")) or "", text(task.get("name")) or "", self._scanned)
+        if state in RUNNING_STATES:
+            self._add_running(task, state, facts, ident)
+        elif state in FAILED_STATES:
+            self._add_failed(task, state, facts, ident)
+        finished = facts.last_end_ms
+        if state not in RUNNING_STATES and finished is not None and self._window.contains(finished):
+            target = self._succeeded_changes if state == SUCCESS_STATE else self._failed_changes
+            target.offer(
+                (-finished, *ident), lambda: {**_who(task), "state": state, "finished_at": iso_ms(finished)}
+            )
+
+    def add_many(self, tasks: Iterable[Any]) -> None:
+        for task in tasks:
+            self.add(task)
+
+    def _add_running(self, task: Mapping[str, Any], state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+        started = facts.first_start_ms or epoch_ms(task.get("create_date"))
+        speed = _speed(task)
+        self._running.offer(
+            (_UNKNOWN_LAST if started is None else started, *ident),
+            lambda: {
+                **_who(task),
+                "state": state,
+                "progress": facts.progress,
+                "current_subtask": facts.current,
+                "migrate_speed_mbps": speed,
+                "estimated_completion": _estimated_completion(task, facts, self._now_ms, self._skew_ms),
+                "source_server": source_server_label(task),
+            },
+        )
+        last = facts.last_activity_ms
+        if last is None or (speed or 0.0) > 0.0:  # undated: cannot judge; speed > 0: data is moving
+            return
+        idle_ms = self._now_ms - last
+        if idle_ms >= self._stall_ms:
+            self._stalled.offer(
+                (-idle_ms, *ident),
+                lambda: {
+                    **_who(task),
+                    "idle_seconds": idle_ms // 1000,
+                    "last_activity_at": iso_ms(last),
+                    "current_subtask": facts.current,
+                },
+            )
+
+    def _add_failed(self, task: Mapping[str, Any], state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+        failed_at = facts.last_end_ms
+        self._failed.offer(
+            (1 if failed_at is None else -failed_at, *ident),
+            lambda: {
+                **_who(task),
+                "state": state,
+                "error": parse_error(task.get("error_json")),
+                "failed_at": None if failed_at is None else iso_ms(failed_at),
+            },
+        )
+
+    def build(self, total: int | None, schema_violations: int = 0, partial: bool = False) -> dict[str, Any]:
+        """The summary dict (see the schema). ``total``: SMS's ``count``; when None or not a
+        non-negative integer (drift), the number of tasks scanned."""
+        _check_int("build(schema_violations)", schema_violations, 0)
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            total = self._scanned
+        opts = self._opts
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": iso_ms(self._now_ms),
+            "window": {
+                "start": iso_ms(self._window.start_ms),
+                "end": iso_ms(self._window.end_ms),
+                "interval_seconds": opts.interval_seconds,
+                "clock_skew_seconds": opts.clock_skew_seconds,
+            },
+            "filters": dict(opts.filters or {}),
+            "total": total,
+            "scanned": self._scanned,
+            "partial": bool(partial),
+            "by_state": dict(self._by_state),
+            "by_type": dict(self._by_type),
+            "by_os": dict(self._by_os),
+            "running": self._running.section(),
+            "failed": self._failed.section(),
+            "changes": {
+                "succeeded": self._succeeded_changes.section(),
+                "failed": self._failed_changes.section(),
+            },
+            "stalled": self._stalled.section(),
+            "schema_violations": schema_violations,
+        }
+
+
+def _who(task: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": text(task.get("id")), "name": text(task.get("name"))}
+
+
+def load_summary_schema() -> dict[str, Any]:
+    """The published JSON Schema of the summary (draft 2020-12)."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))

@@ -1,0 +1,240 @@
+"""Tolerant readers for the raw ListTasks task dicts the summary works on.
+
+Real responses drift from the API reference: any field may be null, missing, of another type or
+out of range. Every reader here returns ``None`` (or a neutral value) instead of raising, so one
+odd task never breaks a summary of thousands. Pure functions; the only I/O is reading the query
+schema once for the list of states."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from shared.vocabulary import OTHER, os_types
+
+# Dates before 2000-01-01 are treated as unset: SMS and emulators use 0 for "not ended yet", and a
+# seconds-instead-of-milliseconds value lands in 1970 and would otherwise skew every window.
+MIN_EPOCH_MS = 946_684_800_000
+# 9999-12-31T23:59:59.999Z, the last instant ``datetime`` can represent.
+MAX_EPOCH_MS = 253_402_300_799_999
+# Caps that keep each retained summary item small whatever SMS sends (memory stays bounded).
+MAX_TEXT_CHARS = 1024
+MAX_ERROR_CHARS = 4096
+# Deeper error objects are kept as JSON text: recursive consumers (deepcopy, schema validators,
+# chat formatters) must not hit Python's recursion limit on a hostile or broken error_json.
+MAX_ERROR_DEPTH = 16
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def norm_enum(value: Any, allowed: tuple[str, ...]) -> str | None:
+    """``value`` upper-cased and stripped when it is one of ``allowed``, else ``None``."""
+    if not isinstance(value, str):
+        return None
+    candidate = value.strip().upper()
+    return candidate if candidate in allowed else None
+
+
+def bucket(value: Any, allowed: tuple[str, ...]) -> str:
+    """The counter key for ``value``: its normalised enum value or ``OTHER``."""
+    return norm_enum(value, allowed) or OTHER
+
+
+def number(value: Any) -> float | None:
+    """A finite int/float (bools excluded: ``True`` is an int in Python), else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        result = float(value)
+    except OverflowError:  # an int beyond float range (JSON allows any length)
+        return None
+    return result if math.isfinite(result) else None
+
+
+def epoch_ms(value: Any) -> int | None:
+    """An epoch-milliseconds date as int, or ``None`` when missing, unset (0) or implausible.
+
+    Accepts ints, integral floats and digit strings (some gateways stringify longs)."""
+    if isinstance(value, str):
+        stripped = value.strip()
+        # isascii: str.isdigit() also accepts "²", which int() rejects.
+        value = int(stripped) if stripped.isascii() and stripped.isdigit() and len(stripped) <= 19 else None
+    num = number(value)
+    if num is None or not MIN_EPOCH_MS <= num <= MAX_EPOCH_MS:
+        return None
+    return int(num)
+
+
+def text(value: Any, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """A short string for display: strings as is, numbers stringified, anything else ``None``."""
+    if isinstance(value, str):
+        return value[:limit]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        try:
+            return str(value)[:limit]
+        except ValueError:  # an int past Python's int-to-str digit limit
+            return None
+    return None
+
+
+def ms_of(dt: datetime) -> int:
+    """Exact epoch milliseconds of an aware datetime (integer arithmetic, no float rounding)."""
+    return (dt - _EPOCH) // timedelta(milliseconds=1)
+
+
+def iso_ms(ms: int) -> str:
+    """``2026-11-29T01:00:00Z`` (milliseconds added only when non-zero)."""
+    dt = _EPOCH + timedelta(milliseconds=ms)
+    base = dt.strftime("%Y-%m-%dT%H:%M:%S")
+    frac = ms % 1000
+    return f"{base}.{frac:03d}Z" if frac else f"{base}Z"
+
+
+def clamp_progress(value: Any) -> int | None:
+    """A sub task's ``progress`` clamped to 0-100 and rounded, or ``None`` when not a number."""
+    num = number(value)
+    if num is None:
+        return None
+    return round(min(100.0, max(0.0, num)))
+
+
+@dataclass(frozen=True)
+class SubTaskFacts:
+    """What the summary needs from a task's ``sub_tasks`` list, read in one pass."""
+
+    count: int  # sub tasks that are JSON objects; anything else in the list is ignored
+    progress: float | None  # overall progress 0-100, see ``sub_task_facts``; None without sub tasks
+    first_start_ms: int | None  # earliest start_date: when the migration began
+    last_end_ms: int | None  # latest end_date: finished_at / failed_at
+    last_activity_ms: int | None  # latest of every start_date and end_date: stall detection
+    current: dict[str, Any] | None  # {"name", "progress"} of the started, not ended sub task
+
+
+def _max(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else max(a, b)
+
+
+def _min(a: int | None, b: int | None) -> int | None:
+    if a is None:
+        return b
+    return a if b is None else min(a, b)
+
+
+def sub_task_facts(sub_tasks: Any) -> SubTaskFacts:
+    """Read ``sub_tasks`` once.
+
+    Progress formula: every sub task weighs the same; an ended sub task (valid ``end_date``)
+    counts 100, any other counts its own ``progress`` clamped to 0-100 (missing = 0); the overall
+    progress is the mean, rounded to one decimal. The current sub task is the one with a
+    ``start_date`` and no ``end_date``; if several, the latest started (the list order breaks ties)."""
+    if not isinstance(sub_tasks, list):
+        return SubTaskFacts(0, None, None, None, None, None)
+    count = 0
+    points = 0.0
+    first_start = last_end = last_activity = None
+    current: Mapping[str, Any] | None = None
+    current_start = -1
+    for sub in sub_tasks:
+        if not isinstance(sub, Mapping):
+            continue
+        count += 1
+        start = epoch_ms(sub.get("start_date"))
+        end = epoch_ms(sub.get("end_date"))
+        first_start = _min(first_start, start)
+        last_end = _max(last_end, end)
+        last_activity = _max(last_activity, _max(start, end))
+        if end is not None:
+            points += 100.0
+            continue
+        points += clamp_progress(sub.get("progress")) or 0
+        if start is not None and start >= current_start:
+            current, current_start = sub, start
+    progress = round(points / count, 1) if count else None
+    current_view = None
+    if current is not None:
+        current_view = {
+            "name": text(current.get("name")),
+            "progress": clamp_progress(current.get("progress")),
+        }
+    return SubTaskFacts(count, progress, first_start, last_end, last_activity, current_view)
+
+
+def parse_error(error_json: Any) -> dict[str, Any] | str | None:
+    """``error_json`` as an object when it holds a JSON object, else the (capped) text, else None.
+
+    A JSON string literal is unwrapped; other JSON (arrays, numbers) stays the original text. An
+    object whose JSON exceeds ``MAX_ERROR_CHARS`` or nests deeper than ``MAX_ERROR_DEPTH`` becomes
+    its (truncated) JSON text, so one huge or broken error cannot blow up the summary or the chat
+    message."""
+    if isinstance(error_json, Mapping):
+        return _capped_object(dict(error_json))
+    if not isinstance(error_json, str):
+        return None
+    raw = error_json.strip()
+    if not raw:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except (ValueError, RecursionError):  # plain text (the common case), or absurdly nested JSON
+        return raw[:MAX_ERROR_CHARS]
+    if isinstance(parsed, dict):
+        return _capped_object(parsed)
+    if isinstance(parsed, str):
+        return parsed.strip()[:MAX_ERROR_CHARS] or None
+    return raw[:MAX_ERROR_CHARS]
+
+
+def _capped_object(obj: dict[str, Any]) -> dict[str, Any] | str:
+    try:
+        encoded = json.dumps(obj, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):  # not JSON-serialisable: keep a short trace of it
+        return _short_repr(obj)
+    if len(encoded) > MAX_ERROR_CHARS or _deeper_than(obj, MAX_ERROR_DEPTH):
+        return encoded[:MAX_ERROR_CHARS]
+    return obj
+
+
+def _deeper_than(obj: Any, limit: int) -> bool:
+    """Whether containers nest more than ``limit`` levels (iterative: no recursion to blow up)."""
+    stack = [(obj, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def _short_repr(obj: Any) -> str:
+    try:
+        return repr(obj)[:MAX_ERROR_CHARS]
+    except (ValueError, RecursionError):
+        return f"<unprintable {type(obj).__name__}>"
+
+
+def source_server_label(task: Mapping[str, Any]) -> str | None:
+    """The source server's ``name``, else its ``ip``, else its ``id``; None when absent."""
+    server = task.get("source_server")
+    if not isinstance(server, Mapping):
+        return None
+    for key in ("name", "ip", "id"):
+        label = text(server.get(key))
+        if label:
+            return label
+    return None
+
+
+def task_os(task: Mapping[str, Any]) -> str:
+    """The task's ``os_type`` bucket, falling back to the source server's (doc spells it Windows)."""
+    found = norm_enum(task.get("os_type"), os_types())
+    server = task.get("source_server")
+    if found is None and isinstance(server, Mapping):
+        found = norm_enum(server.get("os_type"), os_types())
+    return found or OTHER

@@ -1,0 +1,107 @@
+"""A migration summary of every task a query matches: read page by page, streamed into the
+``SummaryBuilder`` (no task list is held), checked against its own published schema.
+
+Used by ``GET /v3/tasks/summary`` (window ends now), the timer (window ends at the tick) and the
+event function (``summarise_tasks``: tasks it already read)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Any
+
+from shared.errors import ApiError
+from shared.logger import logger
+from shared.read.pager import ScanResult
+from shared.read.query import TaskQuery
+from shared.read.tasks import scan_headers, stream_tasks
+from shared.scope import Invocation
+from shared.settings import Settings
+from shared.summary.builder import SummaryBuilder, SummaryOptions
+from shared.validation.validate import validate_document
+
+SUMMARY_SCHEMA = "summary"
+
+
+def _builder(
+    filters: dict[str, str],
+    settings: Settings,
+    now: datetime,
+    interval_seconds: int | None,
+    stall_after_seconds: int | None,
+) -> SummaryBuilder:
+    return SummaryBuilder(
+        SummaryOptions(
+            now=now,
+            interval_seconds=interval_seconds or settings.summary.interval_s,
+            stall_after_seconds=stall_after_seconds or settings.summary.stall_after_s,
+            max_items=settings.summary.max_items,
+            filters=filters,
+        )
+    )
+
+
+def _checked(summary: dict[str, Any]) -> dict[str, Any]:
+    report = validate_document(summary, SUMMARY_SCHEMA, "strict")
+    if not report.ok:  # our own payload breaking our own schema is a bug, never sent on
+        logger.error("summary breaks its schema", violations=[v.to_dict() for v in report.violations])
+        raise ApiError(500, "SMSFN.0500", "the summary does not match summary.schema.json",
+                       extra={"violations": [v.to_dict() for v in report.violations]})
+    return summary
+
+
+def summarise(
+    query: TaskQuery,
+    settings: Settings,
+    invocation: Invocation,
+    *,
+    now: datetime,
+    interval_seconds: int | None = None,
+    stall_after_seconds: int | None = None,
+) -> tuple[dict[str, Any], ScanResult]:
+    builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds)
+    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks)
+    summary = _checked(builder.build(result.count, schema_violations=result.violation_total,
+                                     partial=result.partial))
+    if result.partial:
+        logger.warning("summary is partial", reason=result.partial_reason, scanned=result.fetched,
+                       count=result.count)
+    return summary, result
+
+
+def summarise_tasks(
+    tasks: Iterable[Any],
+    settings: Settings,
+    *,
+    now: datetime,
+    filters: dict[str, str] | None = None,
+    total: int | None = None,
+    schema_violations: int = 0,
+    partial: bool = False,
+    interval_seconds: int | None = None,
+    stall_after_seconds: int | None = None,
+) -> dict[str, Any]:
+    """The same summary for tasks already read (the event function's task lookups), so the details
+    it returns and the summary it pushes describe one read, not two."""
+    builder = _builder(filters or {}, settings, now, interval_seconds, stall_after_seconds)
+    builder.add_many(tasks)
+    return _checked(builder.build(total, schema_violations=schema_violations, partial=partial))
+
+
+def headline(summary: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers worth a glance in the function's result and logs."""
+    return {
+        "total": summary["total"],
+        "scanned": summary["scanned"],
+        "partial": summary["partial"],
+        "running": summary["running"]["total"],
+        "failed": summary["failed"]["total"],
+        "stalled": summary["stalled"]["total"],
+        "succeeded_since_last_tick": summary["changes"]["succeeded"]["total"],
+        "failed_since_last_tick": summary["changes"]["failed"]["total"],
+        "schema_violations": summary["schema_violations"],
+    }
+
+
+def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[dict, dict]:
+    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
+    return summary, scan_headers(result, settings)

@@ -1,0 +1,65 @@
+"""The timer function: on each tick, summarise every task and push the summary to the webhooks.
+
+Order matters: the event and the delivery plan are checked before any task is read (a bad
+``user_event`` or target list fails fast, at no SMS cost); then the scan, the summary, the
+delivery. Failures follow ``scope.run_once``: a bad event or setting is logged at ERROR and
+returned (``ok: false``: retrying can't fix it); if any target still fails after its retries,
+or SMS fails, the invocation raises, so FunctionGraph's retry or failure destination takes over,
+and the whole summary is logged first: nothing is lost silently."""
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from shared.logger import logger
+from shared.scope import Invocation, invocation_scope, run_once
+from shared.summary.summarise import headline, summarise
+from shared.triggers.timer_event import TimerEvent, parse_timer_event
+from shared.webhooks import DeliveryPlan
+
+
+def tick_delivery_id(tick: TimerEvent) -> str:
+    """The same tick always gets the same id, so a FunctionGraph retry of a failed invocation
+    re-sends under the id receivers already saw and can deduplicate."""
+    seed = f"{tick.trigger_name or 'timer'}|{tick.time.isoformat()}"
+    return "tick_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
+
+
+def run(event: Any, context: Any) -> dict[str, Any]:
+    with invocation_scope(context, "list_tasks_timer") as invocation:
+        return run_once(lambda: _run(event, invocation), invocation)
+
+
+def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
+    tick = parse_timer_event(event)
+    options = tick.options
+    query = tick.query
+    settings = invocation.settings
+    plan = DeliveryPlan.resolve(settings, options)
+    logger.info("tick", trigger=tick.trigger_name, tick=tick.time.isoformat(), filters=query.filters,
+                targets=[t.name for t in plan.targets])
+    summary, scan = summarise(
+        query, settings, invocation,
+        now=tick.time,
+        interval_seconds=options.get("interval_seconds"),
+        stall_after_seconds=options.get("stall_after_seconds"),
+    )
+    delivery_id = tick_delivery_id(tick)
+    delivery = plan.send(summary, deadline=invocation.deadline, delivery_id=delivery_id)
+    result = {
+        "delivery_id": delivery_id,
+        "trigger": tick.trigger_name,
+        "tick": tick.time.isoformat(),
+        "summary": headline(summary),
+        "scan": {"pages": scan.pages, "retries": scan.retries, "elapsed_ms": round(scan.elapsed_ms, 1),
+                 "partial_reason": scan.partial_reason},
+        **delivery.to_dict(),
+    }
+    if not plan.targets:
+        logger.warning("no webhook targets configured; the summary is only logged", summary=summary)
+    if not delivery.ok:
+        logger.error("webhook delivery failed; the summary follows so it is not lost", summary=summary,
+                     delivery=delivery.to_dict())
+        delivery.raise_for_failures()
+    logger.info("tick done", **headline(summary), delivery_id=delivery_id)
+    return result
