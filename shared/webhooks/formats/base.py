@@ -110,16 +110,6 @@ def fit(build: Callable[[int], T], fits: Callable[[T], bool], max_cap: int) -> T
     return best
 
 
-def html_escape(text: str) -> str:
-    """Slack and Feishu: entities, so user text can't form mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def fullwidth_angles(text: str) -> str:
-    """DingTalk and WeCom markdown: full-width angle brackets, so user text can't form tags."""
-    return text.replace("<", "＜").replace(">", "＞")
-
-
 def coded_answer_verdict(
     platform: str,
     status: int,

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.webhooks.formats import escape as esc
 from shared.webhooks.formats import text as t
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
@@ -27,7 +28,6 @@ from shared.webhooks.formats.base import (
     Verdict,
     dumps,
     fit,
-    html_escape,
     http_verdict,
     short,
 )
@@ -49,7 +49,7 @@ SLACK_ERRORS = frozenset({
 })
 
 
-escape = html_escape
+escape = esc.slack_mrkdwn
 
 
 MARKUP = t.Markup(
