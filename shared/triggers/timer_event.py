@@ -40,16 +40,22 @@ from typing import Any
 from shared.errors import ApiError, rescoped
 from shared.read.query import TaskQuery, parse_query
 from shared.vocabulary import FILTER_KEYS
+from shared.wire_text import NOT_UNICODE, first_unencodable
 
 OPTION_KEYS = ("filters", "targets", "notify_on", "interval_seconds", "stall_after_seconds")
 MAX_SECONDS = 30 * 86_400
+# Tick times a summary can work with: the changes window reaches MAX_SECONDS (plus skew) before the
+# tick and a little after it, and every instant must stay a datetime and a millisecond epoch.
+TIME_MIN = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=MAX_SECONDS + 86_400)
+TIME_MAX = datetime(9999, 12, 31, tzinfo=timezone.utc) - timedelta(days=2)
 ERROR_CODE = "SMSFN.0400"
 
 # ISO-8601 as FunctionGraph writes it, with Z or an offset; parsed by hand because Python 3.10's
 # fromisoformat rejects "Z" and fractions that are not 3 or 6 digits.
 _ISO = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$"
+    r"\s*(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$",
+    re.ASCII,
 )
 
 
@@ -74,13 +80,13 @@ def _bad(param: str, msg: str) -> ApiError:
 def parse_event_time(raw: Any) -> datetime:
     """The event ``time`` as an aware UTC datetime."""
     if not isinstance(raw, str) or not raw.strip():
-        raise _bad("time", f"must be an ISO-8601 time with a UTC offset, got {raw!r}")
+        raise _bad("time", f"must be an ISO-8601 time with a UTC offset, got {raw!r:.64}")
     match = _ISO.match(raw.strip())
     if not match:
-        raise _bad("time", f"must be an ISO-8601 time with a UTC offset, got {raw!r}")
+        raise _bad("time", f"must be an ISO-8601 time with a UTC offset, got {raw[:64]!r}")
     year, month, day, hour, minute, second, frac, zulu, sign, off_h, off_m = match.groups()
     if not zulu and not sign:
-        raise _bad("time", f"must carry a UTC offset (Z or +hh:mm), got {raw!r}")
+        raise _bad("time", f"must carry a UTC offset (Z or +hh:mm), got {raw[:64]!r}")
     offset = timedelta(0)
     if sign:
         offset = timedelta(hours=int(off_h), minutes=int(off_m)) * (-1 if sign == "-" else 1)
@@ -95,9 +101,15 @@ def parse_event_time(raw: Any) -> datetime:
             int((frac or "0")[:6].ljust(6, "0")),
             tzinfo=timezone(offset),
         )
+        utc = local.astimezone(timezone.utc)
     except ValueError as exc:  # 2018-02-30, offset beyond 24 h ...
-        raise _bad("time", f"{exc}: {raw!r}") from None
-    return local.astimezone(timezone.utc)
+        raise _bad("time", f"{exc}: {raw[:64]!r}") from None
+    except OverflowError:  # 0001-01-01T00:00+14:00 is before datetime.min in UTC
+        utc = None
+    if utc is None or not TIME_MIN <= utc <= TIME_MAX:
+        span = f"{TIME_MIN.isoformat()} and {TIME_MAX.isoformat()}"
+        raise _bad("time", f"must be between {span}, got {raw[:64]!r}")
+    return utc
 
 
 def _user_options(raw: Any) -> dict[str, Any]:
@@ -115,6 +127,9 @@ def _user_options(raw: Any) -> dict[str, Any]:
         raise _bad("user_event", f"must be empty or a JSON object of options; it is not JSON ({where})") from None
     if not isinstance(parsed, dict):
         raise _bad("user_event", f"must be a JSON object of options, got JSON {type(parsed).__name__}")
+    bad = first_unencodable(parsed, "user_event")  # "\\ud800" escapes inside the JSON text
+    if bad:
+        raise _bad(bad, NOT_UNICODE)
     return parsed
 
 
@@ -169,6 +184,9 @@ def parse_timer_event(event: Any) -> TimerEvent:
     """Parse and check a TIMER event; raises ``ApiError`` 400 ``SMSFN.0400`` on anything wrong."""
     if not isinstance(event, Mapping):
         raise _bad("event", f"must be a JSON object, got {type(event).__name__}")
+    bad = first_unencodable(event)
+    if bad:
+        raise _bad(bad, NOT_UNICODE)
     trigger_type = event.get("trigger_type")
     if trigger_type is not None and trigger_type != "TIMER":
         raise _bad("trigger_type", f"must be 'TIMER', got {trigger_type!r}")

@@ -177,8 +177,11 @@ def _parse_spec(
     if not isinstance(fmt, str):
         raise fail(f"{where}.format must be a string")
 
+    sources: dict[str, str] = {}  # where each value came from, for errors that never quote it
+
     def value(key: str, required: bool) -> str | None:
         direct, ref = spec.get(key), spec.get(f"{key}_env")
+        sources[key] = f"{where}.{key}"
         if direct is not None and ref is not None:
             raise fail(f"{where} sets both {key} and {key}_env; use one")
         if ref is not None:
@@ -187,6 +190,7 @@ def _parse_spec(
             if ref.upper().startswith(_FORBIDDEN_ENV_PREFIXES) or not env_ref_allowed(ref):
                 raise fail(f"{where}.{key}_env may not reference {ref}")
             direct = env.get(ref)
+            sources[key] = f"{where}.{key}_env ({ref})"
             if not direct or not direct.strip():
                 raise fail(f"{where}.{key}_env names {ref}, which is not set")
         elif direct is not None and not isinstance(direct, str):
@@ -210,7 +214,9 @@ def _parse_spec(
             raise fail(f"{where}.notify_on {exc}") from None
     try:
         return build_target(name, url or "", fmt.strip().lower(), secret, notify_on, policy=policy)
-    except (ValueError, UnsafeUrl) as exc:
+    except UnsafeUrl as exc:
+        raise fail(f"{sources['url']}: {exc}") from None
+    except ValueError as exc:
         raise fail(f"{where}: {exc}") from None
 
 

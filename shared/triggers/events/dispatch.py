@@ -39,6 +39,7 @@ from shared.triggers.events.records import (
 )
 from shared.triggers.events.request import parse_request
 from shared.webhooks import DeliveryPlan
+from shared.wire_text import NOT_UNICODE, first_unencodable, scrub, shown
 
 Parser = Callable[[Mapping[str, Any]], list[Record]]
 SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
@@ -74,6 +75,9 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
     """The source and its records; ``EventError`` when no parser, or more than one, claims it."""
     if not isinstance(event, Mapping):
         raise EventError(f"the event must be a JSON object, got {type(event).__name__}")
+    bad_key = next((k for k in event if isinstance(k, str) and first_unencodable(k)), None)
+    if bad_key is not None:
+        raise EventError(f"the event's key {shown(bad_key)[:32]!r} {NOT_UNICODE}")
     sources = [(name, parse) for name, match, parse in SOURCES if match(event)]
     if len(sources) != 1:
         keys = ", ".join(sorted(str(k)[:32] for k in event)[:12]) or "none"
@@ -85,6 +89,21 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
         )
     name, parse = sources[0]
     return name, parse(event)
+
+
+def _check_text(record: Record) -> None:
+    """A record whose text UTF-8 can't carry is poison, named by field; its identity fields are
+    escaped so the outcome that reports it is itself valid UTF-8."""
+    meta = {**record.info, "event_id": record.event_id, "identity": list(record.identity or ()),
+            "scope": list(record.scope)}
+    bad_meta = first_unencodable(meta)
+    bad = first_unencodable(record.payload, record.where)
+    if bad_meta:
+        record.event_id = scrub(record.event_id)
+        record.info = scrub(record.info)
+        bad = bad or f"{record.where}: the event's {bad_meta}"
+    if bad and not record.problem:
+        record.problem = f"{bad} {NOT_UNICODE}"
 
 
 def _payload(record: Record, limit: int) -> Any:
@@ -118,6 +137,7 @@ def _process(record: Record, run: Run | ApiError, limit: int, outcome: dict[str,
 
 def handle_record(record: Record, run: Run | ApiError, limit: int) -> dict[str, Any]:
     """One record's outcome: ok, skipped or failed (with ``error.retryable``); never raises."""
+    _check_text(record)
     outcome: dict[str, Any] = {"index": record.index, "where": record.where, "event_id": record.event_id}
     if record.info:
         outcome["info"] = record.info
@@ -152,7 +172,7 @@ def _brief(tasks: list[Any]) -> list[Any]:
 def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[str, Any]:
     """Shrink task lists (then summaries) in place until the result fits ``limit`` bytes."""
     def size() -> int:
-        return len(json.dumps(result, ensure_ascii=False, default=str).encode("utf-8"))
+        return len(json.dumps(result, ensure_ascii=False, default=str).encode("utf-8", "replace"))
 
     steps = ("brief", "omit")
     for step in steps:
@@ -188,6 +208,8 @@ def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
     counts = {s: sum(1 for o in outcomes if o["status"] == s) for s in ("ok", "failed", "skipped")}
     result = fit_result({"source": source, "records": len(outcomes), **counts, "retryable": retry,
                          "outcomes": outcomes})
+    if first_unencodable(result):  # SMS's own text (a task name) may carry "\\ud800" escapes
+        result = scrub(result)
     logger.info("event done", source=source, records=len(outcomes), **counts, retryable=retry)
     if retry and RAISE_ON_RETRYABLE[source]:
         raise EventsFailed(result, retry)

@@ -98,12 +98,16 @@ def _object(name: str, value: Any, rule: dict[str, Any]) -> dict[str, Any]:
                  for k in kinds)
         if not ok:
             raise bad_request(f"{name}.{key}", f"must be a {' or '.join(kinds)}, got {_kind(item)}")
+        if isinstance(item, str) and len(item) < rule["additionalProperties"].get("minLength", 0):
+            raise bad_request(f"{name}.{key}", "must not be empty")
     return dict(value)
 
 
 def _task_ids(value: Any, rule: dict[str, Any]) -> tuple[str, ...]:
     ids = _strings("task_ids", value, rule)
     for i, task_id in enumerate(ids):
+        if not task_id:  # ?id= empty filters nothing: as a task id it would read every task
+            raise bad_request(f"task_ids[{i}]", "must not be empty")
         try:
             parse_query({"id": task_id})  # the same rule as ?id= on GET /v3/tasks
         except ApiError as exc:

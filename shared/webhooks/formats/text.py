@@ -4,8 +4,8 @@ Every chat format shows the same things in the same order: a headline, the windo
 state, then lists (failed, newly failed, newly succeeded, stalled, running), each cut to ``cap``
 entries with "… and N more", where N also counts what the summary itself left out
 (``truncated``). Names and other free text come from SMS users, so they are clipped and passed
-through the platform's ``escape`` (which also defuses mentions such as ``<!channel>``, ``<at>``
-or ``<@user>``)."""
+through the platform's ``escape`` (one per markup, all in ``escape.py``: user text adds no link,
+image, mention or formatting there)."""
 from __future__ import annotations
 
 import json
@@ -19,6 +19,7 @@ from shared.webhooks.notify import list_total
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
+UNNAMED = "(unnamed)"
 WORST_MORE = "… and 9999999 more"  # room reserved for the "more" line while filling a section
 
 
@@ -117,10 +118,12 @@ def _truncated(node: Any) -> int:
 
 
 def _name(m: Markup, item: Mapping[str, Any]) -> str:
-    name = clip(item.get("name") or item.get("id") or "(unnamed)", NAME_MAX)
+    name = clip(item.get("name") or item.get("id") or "", NAME_MAX)
     task_id = clip(item.get("id") or "", MISC_MAX).replace("`", "")
-    ident = f" {m.code(m.escape(task_id))}" if task_id and task_id != name else ""
-    return f"{m.bold(m.escape(name))}{ident}"
+    # Escaped first: a name of only invisible characters is no name (and ``****`` is no bold).
+    shown_name, shown_id = m.escape(name), m.escape(task_id)
+    ident = f" {m.code(shown_id)}" if shown_id and task_id != name else ""
+    return f"{m.bold(shown_name or m.escape(UNNAMED))}{ident}"
 
 
 def _subtask(m: Markup, sub: Any) -> str | None:

@@ -115,3 +115,23 @@ def test_answers_are_judged_per_platform(module, status: int, body: str, ok: boo
     assert (verdict.ok, verdict.retryable) == (ok, retryable)
     if not ok:
         assert verdict.error
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "ok", "retryable"),
+    [
+        (200, "ok", True, False),
+        (200, "", True, False),  # Rocket.Chat and others: an empty 200
+        (200, '{"success":true}', True, False),  # Rocket.Chat
+        (201, "{}", True, False),
+        (200, "invalid_payload", False, False),  # Slack's own error words fail even under 200
+        (200, "  channel_is_archived\n", False, False),
+        (400, "invalid_payload", False, False),
+        (429, "rate_limited", False, True),
+        (500, "rollup_error", False, True),
+    ],
+)
+def test_slack_compatible_receivers_are_judged_by_slack_error_words(status: int, body: str, ok: bool,
+                                                                    retryable: bool) -> None:
+    verdict = slack.interpret(status, body)
+    assert (verdict.ok, verdict.retryable) == (ok, retryable)
