@@ -314,7 +314,7 @@ def _fingerprint(endpoints: list[str], creds: BasicCredentials, settings: Settin
     # A hash, so the cache key held in memory is not itself a copy of the secrets.
     parts = [*endpoints, creds.ak or "", creds.sk or "", creds.security_token or "",
              str(settings.connect_timeout), str(settings.read_timeout), str(settings.verify_tls),
-             str(settings.scan_concurrency)]
+             str(settings.scan_concurrency), str(settings.max_body_bytes)]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 

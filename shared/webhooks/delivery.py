@@ -220,6 +220,26 @@ def _post(
         resp.close()
 
 
+def _post_by(
+    deadline: DeadlineLike,
+    session: requests.Session,
+    req: OutgoingRequest,
+    address: str,
+    timeouts: tuple[float, float],
+) -> tuple[int, str, Mapping[str, str]]:
+    """``_post`` whose connect, headers and answer together end by the deadline."""
+    with deadline_guard(deadline.remaining()) as guard:
+        try:
+            out = _post(session, req, address, timeouts)
+        except (requests.RequestException, OSError):
+            if guard.fired:
+                raise DeadlineExceeded("the answer did not end within the remaining time") from None
+            raise
+        if guard.fired:  # an answer that ends with the connection looks whole when cut
+            raise DeadlineExceeded("the answer did not end within the remaining time")
+        return out
+
+
 @dataclass
 class _Run:
     """What every target's delivery shares in one ``deliver`` call."""
@@ -273,13 +293,7 @@ class _Run:
                     max(self.deadline.cap(self.settings.connect_timeout), 0.01),
                     max(self.deadline.cap(self.settings.read_timeout), 0.01),
                 )
-                with deadline_guard(self.deadline.remaining()) as guard:
-                    try:
-                        status, text, headers = _post(self.session, req, address, timeouts)
-                    finally:
-                        cut = guard.fired
-                if cut:  # the answer did not end in time: whatever was read is not an answer
-                    raise DeadlineExceeded("the answer did not end within the remaining time")
+                status, text, headers = _post_by(self.deadline, self.session, req, address, timeouts)
             except UnsafeUrl as exc:
                 outcome.http_status, outcome.error = None, redact_text(str(exc))
                 break
