@@ -22,6 +22,7 @@ CODES: dict[str, tuple[int, str]] = {
     "SMSFN.0504": (504, "SMS did not answer within the read timeout or the function's remaining time"),
     "SMSFN.0512": (502, "SMS answered with malformed JSON"),
     "SMSFN.0513": (502, "`SMS_VALIDATION=strict` and SMS's answer breaks the schema"),
+    "SMSFN.0514": (502, "SMS's answer (decoded) is larger than `SMS_MAX_BODY_BYTES`; reading stopped there"),
 }
 
 
@@ -54,6 +55,7 @@ class ApiError(Exception):
         self.error_param = error_param if error_param is not None else ([param] if param else None)
         self.details = details
         self.extra = extra or {}
+        self.headers: dict[str, str] = {}  # response headers the error asks for (Retry-After)
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"error_code": self.error_code, "error_msg": self.error_msg}

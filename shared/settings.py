@@ -134,6 +134,10 @@ class Settings:
     scan_concurrency: int = 4  # SMS_SCAN_CONCURRENCY
     page_retries: int = 2  # SMS_PAGE_RETRIES
     verify_tls: bool = True  # SMS_VERIFY_TLS
+    # --- issue 11: bounded upstream bodies ---
+    # SMS_MAX_BODY_BYTES: the largest decoded SMS answer read (a 200-task page is ~430 KB).
+    max_body_bytes: int = 4 * 1024 * 1024
+    # --- end issue 11 ---
     # Where the sections and the webhook targets' ``url_env``/``secret_env`` references are read.
     env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -162,6 +166,7 @@ class Settings:
             scan_concurrency=env_int(env, "SMS_SCAN_CONCURRENCY", d.scan_concurrency, 1, 32),
             page_retries=env_int(env, "SMS_PAGE_RETRIES", d.page_retries, 0, 10),
             verify_tls=env_flag(env, "SMS_VERIFY_TLS", default=d.verify_tls),
+            max_body_bytes=env_int(env, "SMS_MAX_BODY_BYTES", d.max_body_bytes, 64 * 1024, 256 * 1024 * 1024),
             env=env,
         )
 

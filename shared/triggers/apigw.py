@@ -115,4 +115,4 @@ def response(
 
 
 def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return response(error.status, error.body(), headers)
+    return response(error.status, error.body(), {**error.headers, **(headers or {})})
