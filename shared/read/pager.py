@@ -23,8 +23,8 @@ from shared.errors import ApiError
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
 from shared.read.task_ids import TaskIds
-from shared.retry import RetryPolicy
 from shared.scope import Deadline, in_scope
+from shared.transport.retry import RetryPolicy
 from shared.validation.validate import Violation, validate_response
 
 SMS_MAX_PAGE = 200
@@ -104,7 +104,7 @@ def fetch_page(
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[RawPage, int]:
-    """One page with retries on retryable failures (``shared.retry``: a ``Retry-After`` that
+    """One page with retries on retryable failures (``shared.transport.retry``: a ``Retry-After`` that
     can't be waited for within the deadline gives the failure back at once); returns the page
     and how many retries it took."""
     attempt = 0
