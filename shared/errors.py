@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from typing import Any
 
+# The statuses of errors in the input itself: redelivering the same event fails the same way, so the
+# event handlers report them and never raise them (a raise makes FunctionGraph retry).
+POISON_STATUSES = (400, 413, 422)
+
 
 class ApiError(Exception):
     """An error with an HTTP status and an SMS-style JSON body.

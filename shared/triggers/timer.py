@@ -10,6 +10,7 @@ import hashlib
 import os
 from typing import Any
 
+from shared.errors import POISON_STATUSES, ApiError
 from shared.logger import logger
 from shared.read.query import parse_query
 from shared.scope import Invocation, invocation_scope
@@ -27,8 +28,17 @@ def tick_delivery_id(tick: TimerEvent) -> str:
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:
+    """Raises only what a retry may fix (SMS, webhooks, settings, time); a malformed event or bad
+    options would fail every retry the same way, so they are logged and returned, not raised."""
     with invocation_scope(context, "list_tasks_timer") as invocation:
-        return _run(event, invocation)
+        try:
+            return _run(event, invocation)
+        except ApiError as exc:
+            if exc.status not in POISON_STATUSES:
+                raise
+            logger.error("tick refused: the event is wrong as sent (not raised: a retry would fail the same way)",
+                         status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+            return {"ok": False, "retryable": False, "error": exc.body()}
 
 
 def _run(event: Any, invocation: Invocation) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import POISON_STATUSES, ApiError
 from shared.logger import logger, redact_text
 from shared.scope import Invocation, invocation_scope
 from shared.settings import Settings
@@ -53,7 +53,6 @@ SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
     ("plain", plain.matches, plain.parse),
 )
 RAISE_ON_RETRYABLE = {"smn": True, "eventgrid": True, "kafka": True, "cts": True, "plain": False}
-POISON_STATUSES = (400, 413, 422)  # the request itself is wrong; anything else may pass later
 MIN_RECORD_S = 1.0  # with less time left, a record is not started (and is retryable)
 # The invocation's result stays well under FunctionGraph's 6 MB response limit; above this, task
 # lists shrink to id/name/state (then to counts). Webhooks and logs are not affected.
