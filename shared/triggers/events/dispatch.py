@@ -204,7 +204,12 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
-    source, records = recognise(event)
+    try:
+        source, records = recognise(event)
+    except EventError as exc:  # poison as a whole: returned, since a redelivery fails the same way
+        logger.error("event refused", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+        return {"source": None, "records": 0, "ok": 0, "failed": 0, "skipped": 0, "retryable": [],
+                "outcomes": [], "error": exc.body()}
     logger.info("event", source=source, records=len(records))
     run: Run | ApiError
     try:

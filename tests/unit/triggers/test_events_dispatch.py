@@ -61,10 +61,12 @@ def test_handler_is_thin_and_declared() -> None:
         ({**sample("kafka.json"), "specversion": "1.0"}, "matches eventgrid and kafka"),
     ],
 )
-def test_unrecognised_or_ambiguous_events_raise(event: Any, words: str) -> None:
+def test_unrecognised_or_ambiguous_events_are_refused_not_raised(event: Any, words: str) -> None:
     with pytest.raises(EventError) as info:
-        call(event)
+        dispatch.recognise(event)
     assert info.value.status == 400 and words in info.value.error_msg
+    result = call(event)  # a redelivery would fail the same way: returned, never raised
+    assert result["error"]["error_code"] == "SMSFN.0400" and words in result["error"]["error_msg"]
 
 
 def test_plain_invocation_is_the_request(fake: FakeExecute) -> None:

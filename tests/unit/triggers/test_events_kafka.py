@@ -59,7 +59,8 @@ def test_a_record_without_messages_is_one_failed_record(fake: FakeExecute) -> No
 def test_a_batch_without_a_records_list_is_an_event_error(records: Any) -> None:
     event = {**sample("kafka.json"), "records": records}
     with pytest.raises(EventError, match="records"):
-        call(event)
+        recognise(event)
+    assert "records" in call(event)["error"]["error_msg"]  # refused in the result, never raised
 
 
 def test_empty_batch_is_fine(fake: FakeExecute) -> None:
