@@ -36,6 +36,9 @@ def apply_environment(fn: Function) -> None:
     """The template's settings for the function, unless the caller's environment sets them."""
     for key, value in fn.environment.items():
         os.environ.setdefault(key, value)
+    from local.dashboard_link import local_dashboard_env
+
+    local_dashboard_env()  # a development link secret, for local runs only
 
 
 def invoke(fn: Function, event: Any) -> Any:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from shared.env import env_flag, env_int, env_number
 from shared.errors import config_error
+from shared.logger import register_secret
 from shared.validation.validate import validation_mode
 
 
@@ -34,6 +35,12 @@ class Settings:
     summary_stall_after_s: int = 3600
     summary_max_items: int = 50
     summary_max_tasks: int = 100000
+    # --- operator dashboard (issue 13): signed links, chat buttons ---------------------------
+    dashboard_url: str | None = None  # DASHBOARD_URL: public base URL the chat links point at
+    dashboard_link_secret: str | None = field(default=None, repr=False)  # DASHBOARD_LINK_SECRET
+    dashboard_link_ttl_s: int = 86400  # DASHBOARD_LINK_TTL_SECONDS: lifetime of a signed link
+    dashboard_refresh_s: int = 60  # DASHBOARD_REFRESH_SECONDS: period of the opt-in auto-refresh
+    # --- end operator dashboard -----------------------------------------------------------------
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -64,4 +71,31 @@ class Settings:
             summary_stall_after_s=env_int(env, "SUMMARY_STALL_AFTER_SECONDS", 3600, 60, 30 * 86400),
             summary_max_items=env_int(env, "SUMMARY_MAX_ITEMS", 50, 0, 1000),
             summary_max_tasks=env_int(env, "SUMMARY_MAX_TASKS", 100000, 1, 1_000_000),
+            # --- operator dashboard (issue 13) ---
+            dashboard_url=_dashboard_url(env),
+            dashboard_link_secret=_link_secret(env),
+            dashboard_link_ttl_s=env_int(env, "DASHBOARD_LINK_TTL_SECONDS", 86400, 60, 90 * 86400),
+            dashboard_refresh_s=env_int(env, "DASHBOARD_REFRESH_SECONDS", 60, 10, 3600),
         )
+
+
+# --- operator dashboard (issue 13) ---------------------------------------------------------------
+MIN_LINK_SECRET_CHARS = 16
+
+
+def _dashboard_url(env: Mapping[str, str]) -> str | None:
+    url = (env.get("DASHBOARD_URL") or "").strip().rstrip("/")
+    if url and not url.startswith(("https://", "http://")):
+        raise config_error("DASHBOARD_URL must be an http(s) URL")
+    return url or None
+
+
+def _link_secret(env: Mapping[str, str]) -> str | None:
+    secret = (env.get("DASHBOARD_LINK_SECRET") or "").strip()
+    if not secret:
+        return None
+    register_secret(secret)
+    if len(secret) < MIN_LINK_SECRET_CHARS:  # names the setting, never its value
+        raise config_error(f"DASHBOARD_LINK_SECRET must be at least {MIN_LINK_SECRET_CHARS} characters")
+    return secret
+# --- end operator dashboard -----------------------------------------------------------------------
