@@ -44,9 +44,9 @@ def unauthorized(reason: str) -> ApiError:
 
 
 def require_secret(settings: Settings) -> str:
-    if not settings.dashboard_link_secret:
+    if not settings.dashboard.link_secret:
         raise config_error("DASHBOARD_LINK_SECRET is not set; the dashboard needs it to check its links")
-    return settings.dashboard_link_secret
+    return settings.dashboard.link_secret
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,10 @@ def signed_link(settings: Settings, path: str = DASHBOARD_SCOPE, params: dict[st
     """A full signed URL under ``DASHBOARD_URL`` (or ``base_url``); the token's scope is ``scope``
     or the path itself."""
     secret = require_secret(settings)
-    base = base_url or settings.dashboard_url
+    base = base_url or settings.dashboard.url
     if not base:
         raise config_error("DASHBOARD_URL is not set")
-    token = sign(scope or path, secret, ttl_s or settings.dashboard_link_ttl_s)
+    token = sign(scope or path, secret, ttl_s or settings.dashboard.link_ttl_s)
     return link(base, path, token, params)
 
 

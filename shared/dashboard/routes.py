@@ -69,7 +69,7 @@ def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant, filters
     refresh = request.query.get("refresh")
     return PageContext(
         lang=language(request), token=grant.token, path=request_path(request), filters=filters,
-        refresh=refresh in ("1", "true"), refresh_seconds=settings.dashboard_refresh_s, expires=grant.expires,
+        refresh=refresh in ("1", "true"), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
         dashboard_allowed=grant.covers(DASHBOARD_SCOPE), generated_at=generated_at,
     )
 
