@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-from shared.errors import ApiError, config_error
+from shared.errors import ApiError, config_error, fn_error
 from shared.settings import Settings
 
 PREFIX = "sdl1"
@@ -40,7 +40,7 @@ def _mac(secret: str, payload: bytes) -> bytes:
 
 def unauthorized(reason: str) -> ApiError:
     """401 that says what is wrong with the link, never anything about the tasks."""
-    return ApiError(401, "SMSFN.0401", f"This dashboard link is {reason}; ask for a new link")
+    return fn_error("SMSFN.0401", f"This dashboard link is {reason}; ask for a new link")
 
 
 def require_secret(settings: Settings) -> str:

@@ -21,7 +21,8 @@ from markupsafe import Markup
 from shared.dashboard import i18n
 from shared.dashboard.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
 from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM
-from shared.summary.fields import DOC_STATES, epoch_ms, iso_ms, sub_task_facts
+from shared.summary.fields import epoch_ms, iso_ms, sub_task_facts
+from shared.vocabulary import states
 from shared.webhooks.formats.text import duration  # one wording of idle times, chat and pages
 
 HERE = Path(__file__).resolve().parent
@@ -155,7 +156,7 @@ def environment(lang: str) -> jinja2.Environment:
     env.filters.update(when=_when, duration=duration, field=_field)
     env.globals.update(
         css=Markup(CSS),  # our own file: the hash above must match it verbatim
-        states=DOC_STATES,
+        states=states(),
         state_label=lambda key: translate(STATE_LABELS.get(str(key), str(key))),
         type_label=lambda key: translate(TYPE_LABELS.get(str(key), str(key))),
         os_label=lambda key: translate(OS_LABELS.get(str(key), str(key))),
