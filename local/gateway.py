@@ -210,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     args = parser.parse_args(argv)
     from local.backend import ensure_backend
+    from local.dashboard_link import local_dashboard_env
 
     ensure_backend()
     gateway = Gateway(port=args.port)
+    local_dashboard_env(gateway.url)  # a development link secret, for local runs only
     print(f"gateway listening on {gateway.url}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         gateway.serve_forever()
