@@ -40,7 +40,7 @@ ROUTES: dict[str, Route] = {"/v3/tasks": list_tasks, "/v3/tasks/summary": tasks_
 
 
 def _dashboard_route(path: str) -> Route | None:
-    from shared.dashboard.routes import is_dashboard, route_for  # only dashboard requests pay for it
+    from shared.triggers.dashboard_routes import is_dashboard, route_for  # only dashboard requests pay for it
 
     return route_for(path) if is_dashboard(path) else None
 
@@ -68,7 +68,7 @@ def _error_out(request: ApiGatewayEvent | None, error: ApiError) -> dict[str, An
     """JSON in SMS's shape; a dashboard page gets it as an HTML page with the page's headers."""
     if request is not None and request.path.startswith("/dashboard"):
         from shared.dashboard.render import security_headers
-        from shared.dashboard.routes import error_page
+        from shared.triggers.dashboard_routes import error_page
 
         return error_page(request, error) or error_response(error, {
             k: v for k, v in security_headers().items() if k != "Content-Type"})
