@@ -181,6 +181,16 @@ def validate_document(
     fast = compile_fast_check(schema_name, mode)
     if fast is not None and fast(doc):  # the common case: proven valid in one C pass
         return ValidationReport.clean(schema_name, mode)
+    return reference_report(doc, schema_name, mode, limit=limit)
+
+
+def reference_report(
+    doc: Any, schema_name: str, mode: str, *, limit: int = MAX_VIOLATIONS
+) -> ValidationReport:
+    """The authority's verdict on ``doc`` (parsed JSON): ``jsonschema_rs`` decides and lists the
+    violations. For documents the fast path (or a typed decode) did not accept."""
+    if _check_mode(mode) == "off":
+        return ValidationReport.clean(schema_name, mode)
     validator = compile_validator(schema_name, mode)
     try:
         if validator.is_valid(doc):  # valid after all (e.g. 1.0 for an integer, refused by the fast path)
