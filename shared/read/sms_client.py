@@ -41,9 +41,10 @@ from shared.scope import Deadline, Invocation
 from shared.settings import Settings
 
 LIST_TASKS_PATH = "/v3/tasks"
-# What ``huaweicloudsdkcore.client.Client`` sends (its ``_agent``, nothing appended by default); not
-# imported from there, that module costs cold-start time (tests/integration/test_sdk_parity.py).
-SDK_USER_AGENT = "huaweicloud-usdk-python/3.0"
+# ``huaweicloudsdkcore.client.Client``'s own agent; its User-Agent is this, "; ", then the config's
+# ``user_agent`` or the core's environment string (``_user_agent`` below). Not imported from the
+# client module: that costs cold-start time (tests/integration/test_sdk_parity.py checks the result).
+SDK_AGENT = "huaweicloud-usdk-python/3.0"
 # Below this many seconds left there is no point starting a request.
 MIN_REQUEST_S = 0.05
 
@@ -149,6 +150,7 @@ class SmsTasksClient:
         config.ignore_ssl_verification = not settings.verify_tls
         self._config = config
         self._http = HttpClient(config, None, _KeepBodyExceptionHandler(), _sdk_logger)
+        self._user_agent = _user_agent(config)
 
     def close(self) -> None:
         self._http.close()
@@ -161,7 +163,7 @@ class SmsTasksClient:
             host=url.netloc,
             resource_path=url.path.rstrip("/") + LIST_TASKS_PATH,
             query_params=params,
-            header_params={"Content-Type": "application/json", "User-Agent": SDK_USER_AGENT},
+            header_params={"Content-Type": "application/json", "User-Agent": self._user_agent},
             body="",
         )
         # What ``process_auth_request`` does, minus its hop through the SDK's thread pool: that hop
@@ -207,6 +209,16 @@ class SmsTasksClient:
         # (shared.validation.decode), and reports a body that is no JSON object (SMSFN.0512).
         return RawPage(content=response.content, request_id=response.headers.get("X-Request-Id"),
                        elapsed_ms=elapsed_ms, status=response.status_code)
+
+
+def _user_agent(config: HttpConfig) -> str:
+    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``)."""
+    extra = config.user_agent
+    if extra is None:
+        from huaweicloudsdkcore.http.user_agent import user_agent_string
+
+        extra = user_agent_string
+    return "; ".join(filter(None, [SDK_AGENT, extra]))
 
 
 def _caused_by_timeout(exc: BaseException) -> bool:
