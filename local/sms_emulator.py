@@ -15,8 +15,8 @@ Behaviour, following the ListTasks API reference:
 * Filter choices the doc leaves open: ``name`` is a case-sensitive substring match (``%``/``_`` are
   literal); the other filters are exact. An empty filter value counts as absent, and
   ``enterprise_project_id=all_granted_eps`` (Huawei Cloud's "every project I may see") filters nothing.
-* 400 for a non-integer or out-of-range ``limit``/``offset``, an unknown ``state``, an unknown or
-  repeated parameter; 404 for other paths; 405 for other methods; all as
+* 400 for a non-integer (anything but 1-10 ASCII digits) or out-of-range ``limit``/``offset``, an
+  unknown ``state``, an unknown or repeated parameter; 404 for other paths; 405 for other methods; all as
   ``{"error_code", "error_msg", "error_param"}``. Every response carries ``X-Request-Id``.
 * AK/SK signatures are verified (see ``local.signature``): 401 for an unknown AK, 403 for a missing or
   malformed ``Authorization``, a wrong signature or an ``X-Sdk-Date`` more than 15 minutes off.
@@ -72,7 +72,10 @@ _TEXT_FILTERS = ("name", "id", "source_server_id", "enterprise_project_id")
 INT_RANGES = {"limit": (0, 200, 100), "offset": (0, 65535, 0)}  # min, max, default
 ALL_PROJECTS = "all_granted_eps"
 REQUEST_LOG_SIZE = 10_000  # newest records kept, so long benchmarks do not grow memory
-_INT_RE = re.compile(r"[+-]?[0-9]+")
+# ASCII digits only, at most 10 (the function's rule, shared.read.query.INTEGER_DIGITS_MAX): no sign or
+# spaces, and never past int()'s digit limit.
+INT_DIGITS_MAX = 10
+_INT_RE = re.compile(rf"[0-9]{{1,{INT_DIGITS_MAX}}}")
 _SECRET_HEADERS = frozenset({"x-security-token", "x-auth-token", "cookie", "proxy-authorization"})
 _DOC_403 = fleet.DATA_DIR / "doc_example_403.json"
 
@@ -124,11 +127,10 @@ def _int_param(values: Mapping[str, str], name: str) -> int:
     raw = values.get(name)
     if raw is None:
         return default
-    allowed = f"must be an integer from {low} to {high} (default {default})"
+    allowed = f"must be an integer from {low} to {high} (default {default}), ASCII digits only"
     if not _INT_RE.fullmatch(raw):
         raise QueryError(name, f"Invalid parameter '{name}': {allowed}; got '{_clip(raw)}'")
-    # Past 18 digits it is out of range anyway, and int() refuses strings over 4300 digits.
-    number = int(raw) if len(raw) <= 19 else high + 1
+    number = int(raw)
     if not low <= number <= high:
         raise QueryError(name, f"Invalid parameter '{name}': {allowed}; got {_clip(raw)}")
     return number
@@ -226,6 +228,14 @@ class _Snapshot:
         return found
 
 
+def _distinct_ids(tasks: list[fleet.Task]) -> list[fleet.Task]:
+    """The doc's example masks every id to the same placeholder; among a fleet each task gets its
+    own, as SMS's ids are (a scan that sees an id twice reports the list as changed)."""
+    for number, task in enumerate(tasks, start=1):
+        task["id"] = f"xxxxxxxx-xxxx-xxxx-xxxx-{number:012d}"
+    return tasks
+
+
 class TaskStore:
     """The served fleet. Mutations swap in a new snapshot, so a request always sees one version."""
 
@@ -236,7 +246,7 @@ class TaskStore:
         elif dataset == "fleet":
             heads = fleet.generate_heads(tasks, now_ms, seed)
             entries = [_Entry.of_head(h, now_ms) for h in heads]
-            entries += [_Entry.of_task(t) for t in fleet.load_doc_tasks()]
+            entries += [_Entry.of_task(t) for t in _distinct_ids(fleet.load_doc_tasks())]
         else:
             raise ValueError(f"unknown dataset {dataset!r}: use 'fleet' or 'doc'")
         entries.sort(key=lambda e: -e.create_date)  # stable: generation order breaks ties

@@ -14,7 +14,6 @@ it. With ``keep_json`` each page also carries its ``tasks`` array as SMS sent it
 from __future__ import annotations
 
 import functools
-import random
 import re
 import sys
 import time
@@ -27,7 +26,9 @@ from typing import Any
 from shared.errors import ApiError
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
-from shared.scope import Deadline
+from shared.read.task_ids import TaskIds
+from shared.retry import RetryPolicy
+from shared.scope import Deadline, in_scope
 from shared.validation.decode import DecodedPage, MalformedPage, decode_page, truncate_array
 from shared.validation.validate import Violation
 
@@ -102,18 +103,6 @@ def _rebase(v: Violation, base_index: int) -> Violation:
     return Violation(pointer=pointer, rule=v.rule, value=v.value, message=v.message)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 2
-    base_delay_s: float = 0.1
-    max_delay_s: float = 2.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_delay_s * 4)
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * (2**attempt)))  # full jitter
-
-
 Decode = Callable[[bytes], DecodedPage]
 
 
@@ -133,21 +122,22 @@ def fetch_page(
     decode: Decode,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[RawPage, DecodedPage, int]:
-    """One page, fetched and decoded, with retries on retryable failures; returns the page, its
-    decoding and how many retries it took."""
+    """One page, fetched and decoded, with retries on retryable failures (``shared.retry``: a
+    ``Retry-After`` that can't be waited for within the deadline gives the failure back at once);
+    returns the page, its decoding and how many retries it took."""
     attempt = 0
     while True:
+        attempt += 1
         try:
             raw = client.list_tasks_raw(params, deadline)
-            return raw, _decoded(raw, decode), attempt
+            return raw, _decoded(raw, decode), attempt - 1
         except UpstreamError as exc:
-            if not exc.retryable or attempt >= policy.retries:
+            if not exc.retryable:
                 raise
-            pause = policy.delay(attempt, exc.retry_after)
-            if pause >= deadline.remaining():
+            wait = policy.plan(attempt, exc.retry_after, deadline.remaining())
+            if wait.seconds is None:
                 raise
-            sleep(pause)
-            attempt += 1
+            sleep(wait.seconds)
 
 
 class Scanner:
@@ -207,6 +197,8 @@ class Scanner:
         if len(first_tasks) > self.max_tasks:  # a page larger than the cap (limit > SMS_ALL_MAX_TASKS)
             first_tasks = first_tasks[: self.max_tasks]
             first_json = None if first_json is None else truncate_array(first_json, self.max_tasks)
+        ids = TaskIds()
+        ids.check(first_tasks, query.offset)
         result.fetched = len(first_tasks)
         on_page(Page(0, query.offset, first_tasks, raw, first_json))
         first_ms = raw.elapsed_ms
@@ -225,7 +217,7 @@ class Scanner:
             result.partial_reason = f"SMS cannot page past offset {SMS_MAX_OFFSET}"
         if reachable:
             _bound_malloc_growth()
-            self._rest(query, size, reachable, end, result, on_page, first_ms)
+            self._rest(query, size, reachable, end, result, on_page, first_ms, ids)
         return self._done(result, start)
 
     def _out_of_time(self, page_ms: float) -> bool:
@@ -241,6 +233,7 @@ class Scanner:
         result: ScanResult,
         on_page: Callable[[Page], None],
         first_page_ms: float,
+        ids: TaskIds,
     ) -> None:
         """Pages after the first: at most ``concurrency`` in flight, handed over in order. Only the
         window of in-flight pages and the one being consumed are held."""
@@ -249,6 +242,7 @@ class Scanner:
         pending: deque[tuple[int, int, Future[tuple[RawPage, DecodedPage, int]]]] = deque()
         page_ms = max(first_page_ms, 1.0)  # grows to the slowest page seen
         todo = deque(enumerate(offsets, start=1))
+        fetch = in_scope(self._fetch_checked)  # worker threads log under this invocation's request id
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page") as pool:
             try:
                 while todo or pending:
@@ -260,7 +254,7 @@ class Scanner:
                         index, offset = todo.popleft()
                         limit = min(size, end - offset)
                         params = query.sms_params(limit=limit, offset=offset)
-                        pending.append((index, offset, pool.submit(self._fetch_checked, params)))
+                        pending.append((index, offset, pool.submit(fetch, params)))
                     if not pending:
                         break
                     index, offset, future = pending.popleft()
@@ -279,6 +273,7 @@ class Scanner:
                         raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
                     self._record(result, raw, page, retries, offset - query.offset)
                     _check_page_size(first_count, offset, min(size, end - offset), page.tasks)
+                    ids.check(page.tasks, offset)
                     result.fetched += len(page.tasks)
                     on_page(Page(index, offset, page.tasks, raw, page.tasks_json))
                     del raw, page, future  # consumed: don't pin it while waiting for the next

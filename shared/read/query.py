@@ -6,19 +6,26 @@ checks on top of it give errors that name the parameter and what is allowed, whi
 validator's messages don't."""
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from shared.errors import bad_request
-from shared.validation.validate import load_schema, schema_path
+from shared.schemas import load_schema, schema_path
+from shared.wire_text import NOT_UNICODE, encodable, shown
 
 QUERY_SCHEMA = schema_path("list_tasks_query")
 # Order of the SDK's ListTasksRequest; kept so signed URLs look like the SDK's own.
 SMS_PARAM_ORDER = ("state", "name", "id", "source_server_id", "limit", "offset", "enterprise_project_id")
 TRUE_WORDS = ("true", "1", "yes")
 FALSE_WORDS = ("false", "0", "no")
+# Integers are ASCII digits and nothing else (no sign, no spaces, no "²"), at most this many: enough
+# for the doc's ranges with leading zeros, and far below Python's int() digit limit.
+INTEGER_DIGITS_MAX = 10
+_DIGITS = re.compile(rf"[0-9]{{1,{INTEGER_DIGITS_MAX}}}")
+SHOWN_MAX = 40  # characters of a bad value quoted back in an error
 
 
 @lru_cache(maxsize=1)
@@ -63,18 +70,22 @@ def _single(name: str, value: Any) -> str:
         return ""
     if not isinstance(value, (str, int, bool)):
         raise bad_request(name, f"expected a single value, got {type(value).__name__}")
+    if isinstance(value, str) and not encodable(value):
+        raise bad_request(name, NOT_UNICODE)
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _quoted(raw: str) -> str:
+    return repr(raw if len(raw) <= SHOWN_MAX else raw[:SHOWN_MAX] + "…")
 
 
 def _integer(name: str, raw: str, rule: dict[str, Any]) -> int:
     lo, hi = rule.get("minimum"), rule.get("maximum")
     allowed = f"an integer from {lo} to {hi}"
-    text = raw.strip()
-    digits = text[1:] if text[:1] in ("+", "-") else text
-    # isascii: str.isdigit() also accepts "²" (int() raises) and other scripts' digits.
-    if not (digits.isascii() and digits.isdigit()):
-        raise bad_request(name, f"must be {allowed}, got {raw!r}")
-    value = int(text)
+    if not _DIGITS.fullmatch(raw):
+        raise bad_request(name, f"must be {allowed} (ASCII digits only, at most {INTEGER_DIGITS_MAX}), "
+                                f"got {_quoted(raw)}")
+    value = int(raw)
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise bad_request(name, f"must be {allowed}, got {value}")
     return value
@@ -83,7 +94,7 @@ def _integer(name: str, raw: str, rule: dict[str, Any]) -> int:
 def _string(name: str, raw: str, rule: dict[str, Any]) -> str:
     if "enum" in rule:
         if raw not in rule["enum"]:
-            raise bad_request(name, f"must be one of {', '.join(rule['enum'])}, got {raw!r}")
+            raise bad_request(name, f"must be one of {', '.join(rule['enum'])}, got {_quoted(raw)}")
         return raw
     lo, hi = rule.get("minLength", 1), rule.get("maxLength")
     if len(raw) < lo:
@@ -99,16 +110,19 @@ def _boolean(name: str, raw: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise bad_request(name, f"must be true or false, got {raw!r}")
+    raise bad_request(name, f"must be true or false, got {_quoted(raw)}")
 
 
 def parse_query(params: Mapping[str, Any] | None) -> TaskQuery:
     """Check every parameter; the first problem becomes a 400 naming the parameter."""
     rules = query_rules()
     params = params or {}
+    for key in params:
+        if not isinstance(key, str) or not encodable(key):
+            raise bad_request(shown(str(key))[:SHOWN_MAX], f"the parameter name {NOT_UNICODE}")
     unknown = sorted(k for k in params if k not in rules)
     if unknown:
-        raise bad_request(unknown[0], f"unknown parameter; allowed: {', '.join(rules)}")
+        raise bad_request(unknown[0][:SHOWN_MAX], f"unknown parameter; allowed: {', '.join(rules)}")
     filters: dict[str, str] = {}
     limit, offset = int(rules["limit"].get("default", 100)), int(rules["offset"].get("default", 0))
     limit_given = all_pages = False
@@ -124,6 +138,10 @@ def parse_query(params: Mapping[str, Any] | None) -> TaskQuery:
                 offset = value
         elif kind == "boolean":
             all_pages = _boolean(name, raw)
+        elif raw == "" and "enum" not in rule:
+            # The doc sets no rule on the text filters: given empty, an optional filter carries no
+            # value, so it filters nothing and is not sent (the emulator agrees, a test checks).
+            continue
         else:
             filters[name] = _string(name, raw, rule)
     return TaskQuery(

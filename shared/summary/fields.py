@@ -16,14 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shared.read.query import query_rules
-
-# The ten task states of the API reference (query parameter ``state``), in the doc's order: read
-# from the published query schema, the one place that lists them.
-DOC_STATES: tuple[str, ...] = tuple(query_rules()["state"]["enum"])
-TASK_TYPES: tuple[str, ...] = ("MIGRATE_FILE", "MIGRATE_BLOCK")
-OS_TYPES: tuple[str, ...] = ("WINDOWS", "LINUX")
-OTHER = "OTHER"
+from shared.validation.decode import is_record, member
+from shared.vocabulary import OTHER, os_types
 
 # Dates before 2000-01-01 are treated as unset: SMS and emulators use 0 for "not ended yet", and a
 # seconds-instead-of-milliseconds value lands in 1970 and would otherwise skew every window.
@@ -38,21 +32,6 @@ MAX_ERROR_CHARS = 4096
 MAX_ERROR_DEPTH = 16
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def member(record: Any, name: str) -> Any:
-    """Member ``name`` of a task dict or a typed task (or of their sub objects); None when absent.
-    Typed tasks only hold the members the rule set lists: exactly the ones read here."""
-    if isinstance(record, dict):
-        return record.get(name)
-    if isinstance(record, Mapping):
-        return record.get(name)
-    return getattr(record, name, None)
-
-
-def is_record(value: Any) -> bool:
-    """A JSON object: a dict (or other mapping) or a typed ``msgspec`` struct."""
-    return isinstance(value, Mapping) or hasattr(type(value), "__struct_fields__")
 
 
 def norm_enum(value: Any, allowed: tuple[str, ...]) -> str | None:
@@ -257,8 +236,8 @@ def source_server_label(task: Any) -> str | None:
 
 def task_os(task: Any) -> str:
     """The task's ``os_type`` bucket, falling back to the source server's (doc spells it Windows)."""
-    found = norm_enum(member(task, "os_type"), OS_TYPES)
+    found = norm_enum(member(task, "os_type"), os_types())
     server = member(task, "source_server")
     if found is None and is_record(server):
-        found = norm_enum(member(server, "os_type"), OS_TYPES)
+        found = norm_enum(member(server, "os_type"), os_types())
     return found or OTHER

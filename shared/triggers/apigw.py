@@ -15,12 +15,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ApiError
+from shared.wire_text import NOT_UNICODE, encodable, first_unencodable
 
 JSON_TYPE = "application/json;charset=UTF-8"
 
 
-def _bad_event(msg: str) -> ApiError:
-    return ApiError(400, "SMSFN.0400", f"Malformed API Gateway event: {msg}")
+def _bad_event(msg: str, field_name: str | None = None) -> ApiError:
+    return ApiError(400, "SMSFN.0400", f"Malformed API Gateway event: {msg}", param=field_name, reason=msg)
+
+
+# The parts of the event this function reads; each must be text UTF-8 can carry.
+_TEXT_PARTS = ("httpMethod", "path", "queryStringParameters", "headers", "requestContext", "body")
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,10 @@ class ApiGatewayEvent:
     def parse(cls, event: Any) -> ApiGatewayEvent:
         if not isinstance(event, Mapping):
             raise _bad_event(f"expected a JSON object, got {type(event).__name__}")
+        for part in _TEXT_PARTS:
+            bad = first_unencodable(event.get(part), part)
+            if bad:
+                raise _bad_event(f"'{bad}' {NOT_UNICODE}", bad)
         method = event.get("httpMethod")
         path = event.get("path")
         if not isinstance(method, str) or not method:
@@ -79,6 +88,12 @@ def _decode_body(body: Any, is_base64: Any) -> bytes:
     return body.encode("utf-8")
 
 
+def _wire(text: str) -> str:
+    """The last guard before the platform encodes the body: never a body UTF-8 can't carry (the
+    edges refuse such input, so this only keeps a missed case from turning into a crash)."""
+    return text if encodable(text) else text.encode("utf-8", "replace").decode("utf-8")
+
+
 def response(
     status: int,
     body: Mapping[str, Any] | str | bytes,
@@ -92,6 +107,7 @@ def response(
         text = body.decode("utf-8")
     else:
         text = body
+    text = _wire(text)
     out_headers = {"Content-Type": JSON_TYPE}
     if headers:
         out_headers.update(headers)
@@ -99,4 +115,4 @@ def response(
 
 
 def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return response(error.status, error.body(), headers)
+    return response(error.status, error.body(), {**error.headers, **(headers or {})})

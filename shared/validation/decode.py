@@ -7,8 +7,9 @@ every rule happen in one C pass, and a page that decodes is valid. That is cheap
 members the rule set does not list are not kept (warn mode accepts them; nothing reads them).
 
 Accept-only, as before: a page that does not decode is not judged here. It goes to the reference
-path, ``json.loads`` + ``jsonschema_rs`` (``reference_report``), which decides and writes the
-report, and its tasks are the parsed dicts. So a malformed body, a duplicate member whose copies
+path, ``json.loads``'s document (built by msgspec's untyped decoder when it can, see ``_parse``) +
+``jsonschema_rs`` (``reference_report``), which decides and writes the report, and its tasks are
+the parsed dicts. So a malformed body, a duplicate member whose copies
 disagree, a ``1.0`` for an integer or a UTF-8 BOM all get exactly today's verdict.
 
 ``off`` decodes without checks (``msgspec``'s untyped decoder, dicts).
@@ -19,6 +20,7 @@ joins the pages' arrays without re-encoding anything."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -27,6 +29,19 @@ from shared.validation.validate import RESPONSE_SCHEMA, ValidationReport, _deriv
 
 TASKS = "tasks"
 COUNT = "count"
+
+
+def member(record: Any, name: str) -> Any:
+    """Member ``name`` of a task dict or a typed task (or of their sub objects); None when absent.
+    Typed tasks hold the members the rule set lists, the ones the project reads."""
+    if isinstance(record, Mapping):
+        return record.get(name)
+    return getattr(record, name, None) if hasattr(type(record), "__struct_fields__") else None
+
+
+def is_record(value: Any) -> bool:
+    """A JSON object: a dict (or other mapping) or a typed ``msgspec`` struct."""
+    return isinstance(value, Mapping) or hasattr(type(value), "__struct_fields__")
 
 
 class MalformedPage(ValueError):
@@ -116,14 +131,7 @@ def _clean(mode: str) -> ValidationReport:
 
 
 def _reference(content: bytes, mode: str, splice: bool) -> DecodedPage:
-    data: Any
-    if mode == "off":
-        try:
-            data = _Loose.untyped().decode(content)
-        except Exception:
-            data = _loads(content)  # msgspec refuses what json.loads takes (NaN, a BOM): same verdict as ever
-    else:
-        data = _loads(content)
+    data = _parse(content)
     if not isinstance(data, dict):
         raise MalformedPage(f"SMS answered with a JSON {type(data).__name__}, not an object")
     report = None if mode == "off" else reference_report(data, RESPONSE_SCHEMA, mode)
@@ -132,6 +140,16 @@ def _reference(content: bytes, mode: str, splice: bool) -> DecodedPage:
     count = data.get(COUNT)
     count = count if isinstance(count, int) and not isinstance(count, bool) else None
     return DecodedPage(count, tasks, _tasks_json(content, tasks) if splice else None, report)
+
+
+def _parse(content: bytes) -> Any:
+    """The document ``json.loads`` reads from ``content``: msgspec's untyped decoder (3x faster)
+    builds the same one (last copy of a repeated member wins, same numbers); what it refuses and
+    ``json.loads`` reads (NaN, a BOM, a lone surrogate, UTF-16) is read by ``json.loads``."""
+    try:
+        return _Loose.untyped().decode(content)
+    except Exception:
+        return _loads(content)
 
 
 def _loads(content: bytes) -> Any:

@@ -10,9 +10,11 @@ hidden inside IPv4-mapped / NAT64 / 6to4 IPv6 forms. Refused unless a local tool
 loopback (``WEBHOOK_ALLOW_LOOPBACK=1``), private and other internal ranges
 (``WEBHOOK_ALLOW_PRIVATE=1``). Plain ``http`` is accepted only for loopback.
 
-``safe_url`` masks the parts of a webhook URL that are credentials (query values, Slack's
-``/services/T../B../xxx``, Feishu's ``/bot/v2/hook/<id>``, token-like path segments) so a URL can
-be logged or returned; ``register_url_secrets`` tells the logger to mask those same values."""
+``safe_url`` shows a webhook URL as its scheme, host and port only (the path and the query become
+``***``: any part of them may be the token, however short), so a URL
+can be logged or returned; ``register_url_secrets`` tells the logger to mask the credential-looking
+values (query values, Slack's ``/services/T../B../xxx``, Feishu's ``/bot/v2/hook/<id>``, token-like
+path segments) wherever they show up."""
 from __future__ import annotations
 
 import ipaddress
@@ -122,7 +124,9 @@ def _mask_parts(url: str) -> tuple[str, list[str]]:
         masked.append(seg)
         if seg.lower() in _TOKEN_MARKERS:
             after_marker = True
-    path = "/".join(masked)
+    # Shown: nothing of the path. A token needs no marker or minimum length to be one (a short
+    # key in a path reads like any word), so only the host is kept.
+    path = "/" + MASK if parts.path.strip("/") else parts.path
     if after_marker and MASK in masked:  # also the whole secret tail, e.g. Slack's T../B../xxx
         tail = parts.path.split("/")[masked.index(MASK):]
         joined = "/".join(seg for seg in tail if seg)
@@ -132,13 +136,13 @@ def _mask_parts(url: str) -> tuple[str, list[str]]:
     if parts.query:
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         tokens += [v for k, v in pairs if v and (k.lower() in _SENSITIVE_PARAMS or _worth_registering(v))]
-        query = "?" + "&".join(f"{k}={MASK}" for k, _ in pairs)
+        query = "?" + MASK
     scheme = parts.scheme.lower() or "?"
     return f"{scheme}://{netloc}{path}{query}", tokens
 
 
 def safe_url(url: str) -> str:
-    """The URL with every credential-looking part replaced by ``***`` (fragment dropped)."""
+    """The URL with its path and query replaced by ``***`` (fragment dropped)."""
     return _mask_parts(url)[0]
 
 
@@ -196,21 +200,23 @@ def _is_localhost_name(host: str) -> bool:
 
 
 def check_url(url: str, policy: UrlPolicy) -> CheckedUrl:
-    """Static checks done when a target is loaded; ``resolve_safe`` repeats the address part."""
-    shown = safe_url(url)
+    """Static checks done when a target is loaded; ``resolve_safe`` repeats the address part.
+
+    The messages quote nothing of the URL (any part of it, even a short one, may be its token):
+    the caller names the setting it came from."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        raise UnsafeUrl(f"webhook URL {shown} is not a valid URL") from None
+        raise UnsafeUrl("webhook URL is not a valid URL") from None
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").rstrip(".").lower()
     if scheme not in ("https", "http"):
-        raise UnsafeUrl(f"webhook URL {shown} must use https")
+        raise UnsafeUrl("webhook URL must use https")
     if not host:
-        raise UnsafeUrl(f"webhook URL {shown} has no host")
+        raise UnsafeUrl("webhook URL has no host")
     if parts.username or parts.password:
-        raise UnsafeUrl(f"webhook URL {shown} must not carry user:password (use the target's secret)")
+        raise UnsafeUrl("webhook URL must not carry user:password (use the target's secret)")
     literal = True
     try:
         ipaddress.ip_address(host.split("%", 1)[0])
@@ -219,16 +225,16 @@ def check_url(url: str, policy: UrlPolicy) -> CheckedUrl:
     if literal:
         problem = address_problem(host, policy)
         if problem:
-            raise UnsafeUrl(f"webhook URL {shown} points to {problem}")
+            raise UnsafeUrl(f"webhook URL points to {problem}")
         loopback = ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
     else:
         if host in METADATA_HOSTS:
-            raise UnsafeUrl(f"webhook URL {shown} points to a cloud metadata host")
+            raise UnsafeUrl("webhook URL points to a cloud metadata host")
         loopback = _is_localhost_name(host)
         if loopback and not policy.allow_loopback:
-            raise UnsafeUrl(f"webhook URL {shown} points to localhost (allowed only for local runs)")
+            raise UnsafeUrl("webhook URL points to localhost (allowed only for local runs)")
     if scheme == "http" and not (loopback and policy.allow_loopback):
-        raise UnsafeUrl(f"webhook URL {shown} must use https")
+        raise UnsafeUrl("webhook URL must use https")
     return CheckedUrl(scheme, host, port or (443 if scheme == "https" else 80), literal)
 
 
@@ -250,7 +256,7 @@ def resolve_safe(checked: CheckedUrl, policy: UrlPolicy, resolver: Resolver | No
     for address in addresses:
         problem = address_problem(address, policy)
         if problem:
-            raise UnsafeUrl(f"webhook host {checked.host} resolves to {problem}")
+            raise UnsafeUrl(f"the webhook URL's host resolves to {problem}")
         if checked.scheme == "http" and not ipaddress.ip_address(address.split("%", 1)[0]).is_loopback:
-            raise UnsafeUrl(f"webhook host {checked.host} is not loopback, so it must use https")
+            raise UnsafeUrl("the webhook URL's host is not loopback, so it must use https")
     return addresses[0]

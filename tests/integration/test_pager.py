@@ -16,7 +16,7 @@ from shared.read.sms_client import RawPage, UpstreamError, get_client
 from shared.read.tasks import scanner_for
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
-from shared.summary.fields import member
+from shared.validation.decode import member
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from local.webhook_sink import Reply, Sink
-from shared.errors import ApiError
 from shared.triggers.timer import tick_delivery_id
 from shared.triggers.timer_event import parse_timer_event
 from shared.webhooks import DeliveryFailed
@@ -56,15 +55,14 @@ def test_malformed_user_event_is_a_clear_error_before_any_call(sink: Sink, sms_e
     event = timer_event()
     event["user_event"] = "{not json"
     before = len(sms_env.requests)
-    with pytest.raises(ApiError) as info:
-        load_handler()(event, FakeContext())
-    assert "user_event" in info.value.error_msg and len(sms_env.requests) == before
+    result = load_handler()(event, FakeContext())  # returned, not raised: a retry can't fix it
+    assert (result["ok"], result["retryable"], result["status"]) == (False, False, 400)
+    assert "user_event" in result["error"]["error_msg"] and len(sms_env.requests) == before
 
 
 def test_bad_filter_is_the_same_400_as_the_http_api(sink: Sink) -> None:
-    with pytest.raises(ApiError) as info:
-        load_handler()(timer_event(filters={"limit": "9999"}), FakeContext())
-    assert info.value.status == 400 and "limit" in info.value.error_msg
+    result = load_handler()(timer_event(filters={"limit": "9999"}), FakeContext())
+    assert result["status"] == 400 and "limit" in result["error"]["error_msg"] and not result["ok"]
 
 
 def test_failed_delivery_raises_and_logs_the_summary(

@@ -475,3 +475,16 @@ def test_tls_is_verified_for_the_hostname_while_pinned_to_the_ip() -> None:
         assert o.status == "failed" and "SSLError" in (o.error or "")
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("body", ["", {"status": "OK"}, "ok", "{}"])
+def test_a_mattermost_like_200_is_delivered_and_a_slack_error_word_is_not(body: Any) -> None:
+    """A receiver of our own answering like Mattermost / Rocket.Chat, then like a failing Slack."""
+    with Sink(port=0) as sink:
+        target = targets_for(sink)["slack"]
+        sink.script(Reply(200, body=body))
+        assert run([target]).ok
+        sink.script(Reply(200, body="channel_not_found"))
+        failed = run([target])
+        assert not failed.ok and "channel_not_found" in json.dumps(failed.to_dict())
+        assert len(sink.received) == 2  # the error word is final: not retried

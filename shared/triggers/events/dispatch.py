@@ -16,16 +16,14 @@ a record. An event no parser recognises raises ``EventError`` (nothing was guess
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
-from shared.scope import Invocation, invocation_scope
-from shared.settings import Settings
+from shared.scope import Invocation, invocation_scope, run_once
 from shared.triggers.events import cts, eventgrid, kafka, plain, smn
 from shared.triggers.events.execute import Run, execute
 from shared.triggers.events.records import (
@@ -38,10 +36,10 @@ from shared.triggers.events.records import (
     check_size,
     decode_object,
     delivery_id,
-    max_record_bytes,
 )
 from shared.triggers.events.request import parse_request
 from shared.webhooks import DeliveryPlan
+from shared.wire_text import NOT_UNICODE, first_unencodable, scrub, shown
 
 Parser = Callable[[Mapping[str, Any]], list[Record]]
 SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
@@ -52,7 +50,6 @@ SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
     ("plain", plain.matches, plain.parse),
 )
 RAISE_ON_RETRYABLE = {"smn": True, "eventgrid": True, "kafka": True, "cts": True, "plain": False}
-POISON_STATUSES = (400, 413, 422)  # the request itself is wrong; anything else may pass later
 MIN_RECORD_S = 1.0  # with less time left, a record is not started (and is retryable)
 # The invocation's result stays well under FunctionGraph's 6 MB response limit; above this, task
 # lists shrink to id/name/state (then to counts). Webhooks and logs are not affected.
@@ -65,7 +62,7 @@ class EventsFailed(ApiError):
 
     def __init__(self, result: dict[str, Any], indexes: list[int]) -> None:
         super().__init__(
-            503,
+            CODES["SMSFN.0503"][0],
             "SMSFN.0503",
             f"{len(indexes)} of {result['records']} {result['source']} record(s) failed with retryable "
             f"errors (index {', '.join(map(str, indexes[:20]))}); raised so the event is delivered again",
@@ -78,6 +75,9 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
     """The source and its records; ``EventError`` when no parser, or more than one, claims it."""
     if not isinstance(event, Mapping):
         raise EventError(f"the event must be a JSON object, got {type(event).__name__}")
+    bad_key = next((k for k in event if isinstance(k, str) and first_unencodable(k)), None)
+    if bad_key is not None:
+        raise EventError(f"the event's key {shown(bad_key)[:32]!r} {NOT_UNICODE}")
     sources = [(name, parse) for name, match, parse in SOURCES if match(event)]
     if len(sources) != 1:
         keys = ", ".join(sorted(str(k)[:32] for k in event)[:12]) or "none"
@@ -91,10 +91,19 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
     return name, parse(event)
 
 
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, RecordProblem):
-        return False
-    return isinstance(exc, ApiError) and exc.status not in POISON_STATUSES
+def _check_text(record: Record) -> None:
+    """A record whose text UTF-8 can't carry is poison, named by field; its identity fields are
+    escaped so the outcome that reports it is itself valid UTF-8."""
+    meta = {**record.info, "event_id": record.event_id, "identity": list(record.identity or ()),
+            "scope": list(record.scope)}
+    bad_meta = first_unencodable(meta)
+    bad = first_unencodable(record.payload, record.where)
+    if bad_meta:
+        record.event_id = scrub(record.event_id)
+        record.info = scrub(record.info)
+        bad = bad or f"{record.where}: the event's {bad_meta}"
+    if bad and not record.problem:
+        record.problem = f"{bad} {NOT_UNICODE}"
 
 
 def _payload(record: Record, limit: int) -> Any:
@@ -113,12 +122,12 @@ def _process(record: Record, run: Run | ApiError, limit: int, outcome: dict[str,
     if isinstance(run, ApiError):  # settings could not be read: every record waits for a fix
         raise run
     if run.invocation.deadline.remaining() < MIN_RECORD_S:
-        raise ApiError(504, "SMSFN.0504", "not started: the invocation's time is up")
+        raise fn_error("SMSFN.0504", "not started: the invocation's time is up")
     request = parse_request(_payload(record, limit))
     did = delivery_id(record, request.id, run.invocation.request_id)
     outcome.update(delivery_id=did, action=request.action)
     # Targets and notify_on are settled before any read, so a bad list costs no SMS call.
-    plan = DeliveryPlan.resolve(os.environ, request.options) if request.notify else None
+    plan = DeliveryPlan.resolve(run.settings, request.options) if request.notify else None
     outcome["result"], summary = execute(request, run)
     if plan is not None and plan.targets:
         delivery = plan.send(summary, deadline=run.invocation.deadline, delivery_id=did)
@@ -128,6 +137,7 @@ def _process(record: Record, run: Run | ApiError, limit: int, outcome: dict[str,
 
 def handle_record(record: Record, run: Run | ApiError, limit: int) -> dict[str, Any]:
     """One record's outcome: ok, skipped or failed (with ``error.retryable``); never raises."""
+    _check_text(record)
     outcome: dict[str, Any] = {"index": record.index, "where": record.where, "event_id": record.event_id}
     if record.info:
         outcome["info"] = record.info
@@ -162,7 +172,7 @@ def _brief(tasks: list[Any]) -> list[Any]:
 def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[str, Any]:
     """Shrink task lists (then summaries) in place until the result fits ``limit`` bytes."""
     def size() -> int:
-        return len(json.dumps(result, ensure_ascii=False, default=str).encode("utf-8"))
+        return len(json.dumps(result, ensure_ascii=False, default=str).encode("utf-8", "replace"))
 
     steps = ("brief", "omit")
     for step in steps:
@@ -181,7 +191,7 @@ def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[st
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
     with invocation_scope(context, "task_events") as invocation:
-        return _handle(event, invocation)
+        return run_once(lambda: _handle(event, invocation), invocation)
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
@@ -189,8 +199,8 @@ def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
     logger.info("event", source=source, records=len(records))
     run: Run | ApiError
     try:
-        limit = max_record_bytes()
-        run = Run(Settings.from_env(), invocation, datetime.now(timezone.utc))
+        limit = invocation.settings.events.max_record_bytes
+        run = Run(invocation.settings, invocation, datetime.now(timezone.utc))
     except ApiError as exc:
         limit, run = 0, exc
     outcomes = [handle_record(record, run, limit) for record in records]
@@ -198,6 +208,8 @@ def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
     counts = {s: sum(1 for o in outcomes if o["status"] == s) for s in ("ok", "failed", "skipped")}
     result = fit_result({"source": source, "records": len(outcomes), **counts, "retryable": retry,
                          "outcomes": outcomes})
+    if first_unencodable(result):  # SMS's own text (a task name) may carry "\\ud800" escapes
+        result = scrub(result)
     logger.info("event done", source=source, records=len(outcomes), **counts, retryable=retry)
     if retry and RAISE_ON_RETRYABLE[source]:
         raise EventsFailed(result, retry)

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
+from shared.wire_text import scrub
+
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 _ID_SAFE = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 T = TypeVar("T")
@@ -46,8 +48,13 @@ class Verdict:
 
 
 def dumps(obj: Any) -> bytes:
-    """Compact UTF-8 JSON: what we measure is exactly what we send."""
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """Compact UTF-8 JSON: what we measure is exactly what we send. SMS's text may hold lone
+    surrogates (``\\ud800`` escapes in its JSON): those are sent escaped (``wire_text.scrub``)."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(scrub(obj), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def webhook_id(delivery_id: str) -> str:
@@ -101,16 +108,6 @@ def fit(build: Callable[[int], T], fits: Callable[[T], bool], max_cap: int) -> T
         else:
             hi = mid - 1
     return best
-
-
-def html_escape(text: str) -> str:
-    """Slack and Feishu: entities, so user text can't form mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def fullwidth_angles(text: str) -> str:
-    """DingTalk and WeCom markdown: full-width angle brackets, so user text can't form tags."""
-    return text.replace("<", "＜").replace(">", "＞")
 
 
 def coded_answer_verdict(

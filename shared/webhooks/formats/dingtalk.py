@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
 
+from shared.webhooks.formats import escape as esc
 from shared.webhooks.formats import text as t
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
@@ -26,7 +27,6 @@ from shared.webhooks.formats.base import (
     dumps,
     errcode_verdict,
     fit,
-    fullwidth_angles,
 )
 from shared.webhooks.signing import dingtalk_sign
 
@@ -34,7 +34,7 @@ MAX_BODY_BYTES = 20_000
 RETRYABLE_CODES = frozenset({130101, -1})
 
 
-escape = fullwidth_angles
+escape = esc.markdown
 
 
 MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: s, bullet="- ", measure=t.utf8_len,

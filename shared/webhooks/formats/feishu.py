@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.webhooks.formats import escape as esc
 from shared.webhooks.formats import text as t
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
@@ -27,7 +28,6 @@ from shared.webhooks.formats.base import (
     coded_answer_verdict,
     dumps,
     fit,
-    html_escape,
     parse_json_object,
     short,
 )
@@ -39,7 +39,7 @@ _SIGN_PLACEHOLDER = {"timestamp": "0" * 10, "sign": "x" * 44}  # sizes of a real
 _TEMPLATES = {"failed": "red", "stalled": "orange", "ok": "green"}
 
 
-escape = html_escape
+escape = esc.lark_md
 
 
 MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: s, bullet="- ", measure=t.utf8_len,

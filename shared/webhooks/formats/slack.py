@@ -10,13 +10,16 @@ also defuses ``<!channel>``-style mentions in task names.
 Answers: 200 with body ``ok``; errors are HTTP statuses with a short code in the body
 (400 ``invalid_payload``, 403 ``action_prohibited``, 404 ``channel_not_found``, 410
 ``channel_is_archived``, 500 ``rollup_error``; api.slack.com changelog 2016-05-17); rate limiting
-is 429 with ``Retry-After`` (about one message per second per webhook)."""
+is 429 with ``Retry-After`` (about one message per second per webhook). Slack-compatible receivers
+(Mattermost, Rocket.Chat) answer 2xx with other bodies (empty, JSON): a 2xx is delivered unless its
+body is one of Slack's documented error codes (``SLACK_ERRORS``)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.webhooks.formats import escape as esc
 from shared.webhooks.formats import text as t
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
@@ -25,7 +28,6 @@ from shared.webhooks.formats.base import (
     Verdict,
     dumps,
     fit,
-    html_escape,
     http_verdict,
     short,
 )
@@ -38,9 +40,16 @@ FIELDS_MAX = 10
 CONTEXT_ELEMENTS_MAX = 10
 TOTAL_TEXT_BUDGET = 12_000
 FALLBACK_MAX = 300
+# Slack's incoming-webhook error codes ("Handling errors", the 2016 changelog, msg_blocks_too_long).
+SLACK_ERRORS = frozenset({
+    "invalid_payload", "user_not_found", "channel_not_found", "channel_is_archived", "action_prohibited",
+    "posting_to_general_channel_denied", "too_many_attachments", "no_service", "no_service_id", "no_team",
+    "team_disabled", "invalid_token", "rollup_error", "no_text", "missing_text_or_fallback_or_attachments",
+    "msg_too_long", "msg_blocks_too_long", "invalid_blocks", "invalid_blocks_format", "invalid_attachments",
+})
 
 
-escape = html_escape
+escape = esc.slack_mrkdwn
 
 
 MARKUP = t.Markup(
@@ -108,7 +117,7 @@ def render(summary: Mapping[str, Any], url: str, secret: str | None, ctx: Render
 def interpret(status: int, body: str) -> Verdict:
     text = body.strip()
     if 200 <= status < 300:
-        if text == "ok":
-            return Verdict(True)
-        return Verdict(False, error=f"Slack answered {short(text) or '(empty)'!r}")
+        if text in SLACK_ERRORS:
+            return Verdict(False, error=f"Slack answered {text!r}")
+        return Verdict(True)
     return http_verdict(status, short(text, 80))

@@ -4,8 +4,8 @@ Every chat format shows the same things in the same order: a headline, the windo
 state, then lists (failed, newly failed, newly succeeded, stalled, running), each cut to ``cap``
 entries with "… and N more", where N also counts what the summary itself left out
 (``truncated``). Names and other free text come from SMS users, so they are clipped and passed
-through the platform's ``escape`` (which also defuses mentions such as ``<!channel>``, ``<at>``
-or ``<@user>``)."""
+through the platform's ``escape`` (one per markup, all in ``escape.py``: user text adds no link,
+image, mention or formatting there)."""
 from __future__ import annotations
 
 import json
@@ -13,13 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.summary.fields import DOC_STATES, OTHER
+from shared.vocabulary import OTHER, states
 from shared.webhooks.notify import list_total
 
-STATE_ORDER = (*DOC_STATES, OTHER)  # the doc's order, as in the summary's by_state
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
+UNNAMED = "(unnamed)"
 WORST_MORE = "… and 9999999 more"  # room reserved for the "more" line while filling a section
 
 
@@ -118,10 +118,12 @@ def _truncated(node: Any) -> int:
 
 
 def _name(m: Markup, item: Mapping[str, Any]) -> str:
-    name = clip(item.get("name") or item.get("id") or "(unnamed)", NAME_MAX)
+    name = clip(item.get("name") or item.get("id") or "", NAME_MAX)
     task_id = clip(item.get("id") or "", MISC_MAX).replace("`", "")
-    ident = f" {m.code(m.escape(task_id))}" if task_id and task_id != name else ""
-    return f"{m.bold(m.escape(name))}{ident}"
+    # Escaped first: a name of only invisible characters is no name (and ``****`` is no bold).
+    shown_name, shown_id = m.escape(name), m.escape(task_id)
+    ident = f" {m.code(shown_id)}" if shown_id and task_id != name else ""
+    return f"{m.bold(shown_name or m.escape(UNNAMED))}{ident}"
 
 
 def _subtask(m: Markup, sub: Any) -> str | None:
@@ -269,7 +271,8 @@ def totals_text(summary: Mapping[str, Any]) -> str:
 def state_counts(summary: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Non-zero ``by_state`` counts in the documented state order (unknown keys last)."""
     by_state = summary.get("by_state") if isinstance(summary.get("by_state"), Mapping) else {}
-    keys = [k for k in STATE_ORDER if k in by_state] + sorted(k for k in by_state if k not in STATE_ORDER)
+    order = (*states(), OTHER)  # the doc's order, as in the summary's by_state
+    keys = [k for k in order if k in by_state] + sorted(k for k in by_state if k not in order)
     return [
         (clip(k, MISC_MAX), v)
         for k in keys

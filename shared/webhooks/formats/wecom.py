@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared.webhooks.formats import escape as esc
 from shared.webhooks.formats import text as t
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
@@ -22,7 +23,6 @@ from shared.webhooks.formats.base import (
     dumps,
     errcode_verdict,
     fit,
-    fullwidth_angles,
 )
 
 MAX_CONTENT_BYTES = 4096
@@ -30,7 +30,7 @@ RETRYABLE_CODES = frozenset({45009, -1})
 _COLORS = {"failed": "warning", "stalled": "warning", "ok": "info"}
 
 
-escape = fullwidth_angles
+escape = esc.markdown
 
 
 MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: f"`{s}`", bullet="- ",

@@ -38,7 +38,7 @@ def test_unknown_state_names_the_allowed_values(value: str) -> None:
 
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
-    [("limit", "0", 0), ("limit", "200", 200), ("offset", "65535", 65535), ("offset", " 7 ", 7)],
+    [("limit", "0", 0), ("limit", "200", 200), ("offset", "65535", 65535), ("offset", "0007", 7)],
 )
 def test_integer_bounds_are_inclusive(name: str, value: str, expected: int) -> None:
     assert getattr(parse_query({name: value}), name) == expected
@@ -58,6 +58,11 @@ def test_integer_bounds_are_inclusive(name: str, value: str, expected: int) -> N
         ("offset", "-\u00b2", "from 0 to 65535"),
         ("limit", "\u0661\u0662", "from 0 to 200"),  # Arabic-Indic 12: not the doc's integer
         ("limit", "+", "from 0 to 200"),
+        ("limit", " 5", "ASCII digits only"),  # was accepted as 5
+        ("offset", "7 ", "ASCII digits only"),
+        ("limit", "+5", "ASCII digits only"),
+        ("limit", "9" * 5000, "at most 10"),  # past Python's int() digit limit: was a 500
+        ("offset", "0" * 11, "at most 10"),
     ],
 )
 def test_bad_integers_name_parameter_and_range(name: str, value: str, hint: str) -> None:
@@ -82,9 +87,40 @@ def test_single_item_list_is_taken() -> None:
     assert parse_query({"name": ["web-1"]}).filters == {"name": "web-1"}
 
 
-def test_empty_string_filter_is_refused_not_dropped() -> None:
-    err = error_of({"name": ""})
-    assert err.error_param == ["name"] and "empty" in err.error_msg
+@pytest.mark.parametrize("name", ["name", "id", "source_server_id", "enterprise_project_id"])
+def test_an_empty_text_filter_filters_nothing_and_is_not_sent(name: str) -> None:
+    query = parse_query({name: "", "limit": "5"})
+    assert query.filters == {} and query.sms_params() == [("limit", "5"), ("offset", "0")]
+
+
+@pytest.mark.parametrize("name", ["state", "limit", "offset", "all"])
+def test_an_empty_state_integer_or_flag_is_refused(name: str) -> None:
+    assert error_of({name: ""}).error_param == [name]
+
+
+def test_function_and_emulator_agree_on_empty_values_and_integers() -> None:
+    """The emulator stands in for SMS with its own code: both accept and refuse the same values."""
+    from local import sms_emulator
+
+    cases = ["name=", "id=&source_server_id=", "enterprise_project_id=", "state=", "limit=", "offset=",
+             "limit=%205", "limit=+5", "limit=-0", "limit=0005", "offset=" + "9" * 11, "offset=" + "0" * 10,
+             "limit=%C2%B2", "limit=200", "limit=201", "offset=65535", "offset=65536", "state=RUNNING"]
+    for raw in cases:
+        from urllib.parse import parse_qsl
+
+        params = dict(parse_qsl(raw, keep_blank_values=True))
+        try:
+            ours = parse_query(params)
+        except ApiError:
+            ours = None
+        try:
+            theirs = sms_emulator.parse_query(raw)
+        except sms_emulator.QueryError:
+            theirs = None
+        assert (ours is None) == (theirs is None), raw
+        if ours is not None and theirs is not None:
+            assert (ours.limit, ours.offset) == (theirs.limit, theirs.offset), raw
+            assert ours.filters.get("name") == theirs.name, raw
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("true", True), ("TRUE", True), ("1", True), ("false", False)])
@@ -108,3 +144,16 @@ def test_sms_params_keep_sdk_order_and_never_send_all() -> None:
 def test_taskquery_is_immutable() -> None:
     with pytest.raises(AttributeError):
         TaskQuery().limit = 5  # type: ignore[misc]
+
+
+def test_a_huge_integer_is_not_quoted_back_whole() -> None:
+    err = error_of({"limit": "1" * 5000})
+    assert len(err.error_msg) < 200
+
+
+@pytest.mark.parametrize("query", [{"name": "task\ud800"}, {"state": "\udfff"}, {"limit": "\ud800"},
+                                   {"name\ud800": "x"}])
+def test_text_utf8_cannot_carry_is_a_400_whose_body_encodes(query: dict[str, str]) -> None:
+    err = error_of(query)
+    assert err.status == 400 and err.error_param
+    json.dumps(err.body(), ensure_ascii=False).encode("utf-8")  # raises if a surrogate slipped through

@@ -16,8 +16,8 @@ import pytest
 
 from local import fleet
 from shared.summary.builder import SummaryBuilder, SummaryOptions
-from shared.summary.fields import is_record, member, source_server_label, sub_task_facts, task_os
-from shared.validation.decode import decode_page
+from shared.summary.fields import source_server_label, sub_task_facts, task_os
+from shared.validation.decode import decode_page, is_record, member
 
 NOW = datetime(2026, 11, 29, 1, 0, tzinfo=timezone.utc)
 PAGE = 50

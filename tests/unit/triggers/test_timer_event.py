@@ -129,7 +129,6 @@ def test_unknown_option_keys_are_named():
         ({"filters": {"state": "running"}}, "user_event.filters.state"),
         ({"filters": {"state": "PAUSED"}}, "user_event.filters.state"),
         ({"filters": {"name": 5}}, "user_event.filters.name"),
-        ({"filters": {"id": ""}}, "user_event.filters.id"),
         ({"targets": "ops"}, "user_event.targets"),
         ({"targets": [1]}, "user_event.targets"),
         ({"notify_on": [{"x": 1}]}, "user_event.notify_on"),
@@ -144,3 +143,17 @@ def test_option_values_are_checked(options, param):
     err = error_of(event(user_event=json.dumps(options)))
     assert err.error_param == [param]
     assert param in err.error_msg
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z",
+     "1970-01-01T00:00:00Z"],
+)
+def test_times_at_the_calendar_edges_are_a_400_not_an_overflow(raw: str) -> None:
+    err = error_of(event(time=raw))
+    assert err.error_param == ["time"] and "between" in err.error_msg
+
+
+def test_non_ascii_digits_in_time_are_refused() -> None:
+    assert error_of(event(time="２０２６-01-01T00:00:00Z")).error_param == ["time"]

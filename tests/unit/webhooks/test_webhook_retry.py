@@ -8,8 +8,10 @@ from email.utils import formatdate
 
 import pytest
 
-from shared.webhooks.delivery import BACKOFF_CAP_S, backoff_delay, parse_retry_after
+from shared.retry import parse_retry_after
+from shared.webhooks.delivery import BACKOFF_CAP_S, webhook_retry_policy
 from shared.webhooks.formats import dingtalk, feishu, generic, slack, wecom
+from shared.webhooks.targets import WebhookSettings
 
 NOW = 1_764_378_000.0
 
@@ -44,6 +46,7 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 
 def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:
+    backoff_delay = webhook_retry_policy(WebhookSettings()).backoff
     assert [backoff_delay(a, UpperBound()) for a in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
     assert all(backoff_delay(a, LowerBound()) == 0.0 for a in range(1, 8))
     assert max(backoff_delay(9, UpperBound()) for _ in range(3)) == BACKOFF_CAP_S
@@ -115,3 +118,23 @@ def test_answers_are_judged_per_platform(module, status: int, body: str, ok: boo
     assert (verdict.ok, verdict.retryable) == (ok, retryable)
     if not ok:
         assert verdict.error
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "ok", "retryable"),
+    [
+        (200, "ok", True, False),
+        (200, "", True, False),  # Rocket.Chat and others: an empty 200
+        (200, '{"success":true}', True, False),  # Rocket.Chat
+        (201, "{}", True, False),
+        (200, "invalid_payload", False, False),  # Slack's own error words fail even under 200
+        (200, "  channel_is_archived\n", False, False),
+        (400, "invalid_payload", False, False),
+        (429, "rate_limited", False, True),
+        (500, "rollup_error", False, True),
+    ],
+)
+def test_slack_compatible_receivers_are_judged_by_slack_error_words(status: int, body: str, ok: bool,
+                                                                    retryable: bool) -> None:
+    verdict = slack.interpret(status, body)
+    assert (verdict.ok, verdict.retryable) == (ok, retryable)
