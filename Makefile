@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PORT ?= 8080
 
-.PHONY: help run test lint invoke gateway emulator bench clean validate package openapi deploy rollback versions
+.PHONY: help run test lint invoke gateway emulator bench clean validate package openapi deploy rollback versions \
+	catalogs dashboard-link
 
 help:
 	@echo "make run      - emulator (unless cloud credentials are set) + local gateway on 127.0.0.1:$(PORT)"
@@ -26,34 +27,45 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-deploy.txt constrai
 	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt >&2
 	@touch $(STAMP)
 
-run: $(STAMP)
+# Translation catalogs: .po sources compiled into the .mo files the functions read (project/catalogs.py).
+CATALOG_PO := $(wildcard shared/dashboard/locale/*/LC_MESSAGES/messages.po)
+CATALOG_MO := $(CATALOG_PO:.po=.mo)
+catalogs: $(CATALOG_MO)
+%.mo: %.po $(STAMP)
+	@$(PY) -m project.catalogs
+
+# One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>).
+dashboard-link: $(STAMP) $(CATALOG_MO)
+	@PORT=$(PORT) $(PY) -m local.dashboard_link $(if $(TTL),--ttl $(TTL)) $(if $(LINK_PATH),--path '$(LINK_PATH)')
+
+run: $(STAMP) $(CATALOG_MO)
 	@PORT=$(PORT) $(PY) -m local.run
 
-test: $(STAMP)
+test: $(STAMP) $(CATALOG_MO)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
-invoke: $(STAMP)
+invoke: $(STAMP) $(CATALOG_MO)
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder> EVENT=<event file>" >&2; exit 2; }
 	@$(PY) -m local.invoke $(FN) $(EVENT)
 
-gateway: $(STAMP)
+gateway: $(STAMP) $(CATALOG_MO)
 	@PORT=$(PORT) $(PY) -m local.gateway
 
 emulator: $(STAMP)
 	@$(PY) -m local.sms_emulator --port $${SMS_EMULATOR_PORT:-8090}
 
 # Speed and size against naive/raw baselines on loopback (docs/performance.md); BENCH_STRICT=1 fails on a MISS.
-bench: $(STAMP)
+bench: $(STAMP) $(CATALOG_MO)
 	$(PY) -m bench
 
 validate: $(STAMP)
 	@$(PY) -m deploy.validate
 
-package: $(STAMP) validate
+package: $(STAMP) $(CATALOG_MO) validate
 	@$(PY) -m deploy.package
 
 openapi: $(STAMP)

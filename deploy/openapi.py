@@ -242,6 +242,34 @@ def _operation(path: str, summary: str, op_id: str, ok_schema: str, params: list
     return op
 
 
+def _dashboard_paths(filters: list[str], project_id: str) -> dict[str, Any]:
+    """The operator views (shared/dashboard/): HTML and CSV behind a signed link (``token``), so
+    their gateway auth is NONE (template.yaml) and the function checks the link itself."""
+    page = [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
+             "description": "Signed, expiring link token (make dashboard-link); 401 without a valid one."},
+            {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh-CN", "en"]},
+             "description": "Page language; default from Accept-Language."}]
+    views = {
+        "/dashboard": ("Migration dashboard", "dashboard", "text/html", filters,
+                       [{"name": "refresh", "in": "query", "schema": {"type": "string", "enum": ["1"]},
+                         "description": "Auto-refresh the page (off by default)."}]),
+        "/dashboard/tasks/{id}": ("One task's page", "dashboardTask", "text/html", [],
+                                  [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]),
+        "/dashboard/tasks.csv": ("Matching tasks as CSV (UTF-8 with BOM)", "dashboardCsv", "text/csv", filters, []),
+    }
+    paths = {}
+    for path, (summary, op_id, media, params, extra) in views.items():
+        op = _operation(path, summary, op_id, "Error", params, project_id,
+                        f"{summary}; responses carry Cache-Control: no-store and Referrer-Policy: no-referrer.")
+        op["parameters"] += page + extra
+        op["responses"]["200"]["content"] = {media: {"schema": {"type": "string"}}}
+        op["responses"]["401"] = {"description": "No, an altered or an expired link token (SMSFN.0401); no task data.",
+                                  "content": {"text/html": {"schema": {"type": "string"}}}}
+        op["tags"] = ["dashboard"]
+        paths[path] = {"get": op}
+    return paths
+
+
 def _version() -> str:
     # pyproject's [project] version (tomllib is 3.11+; the tooling stays 3.10-compatible)
     text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
@@ -265,7 +293,8 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                 "in its group: import this file only into another group, never that one."
             ),
         },
-        "tags": [{"name": "tasks", "description": "SMS migration tasks"}],
+        "tags": [{"name": "tasks", "description": "SMS migration tasks"},
+                 {"name": "dashboard", "description": "Operator views behind signed links"}],
         "paths": {
             "/v3/tasks": {
                 "get": _operation(
@@ -281,6 +310,7 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                     "the filters match.",
                 )
             },
+            **_dashboard_paths(["state", "name", "enterprise_project_id"], project_id),
         },
         "components": {
             "securitySchemes": {

@@ -14,6 +14,7 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -133,7 +134,11 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw_length = (self.headers.get("Content-Length") or "0").strip()
+        if not (raw_length.isascii() and raw_length.isdigit()):  # int() takes " -5" and "+5"
+            self.send_error(400, "Content-Length must be a non-negative integer")
+            return
+        length = int(raw_length)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         if path == "/openapi.json" and self.command in ("GET", "HEAD"):
@@ -167,7 +172,33 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = do_TRACE = _serve
+
+    def __getattr__(self, name: str) -> Any:
+        # Any other method (PROPFIND, FOO ...) reaches the routes too, as APIG's ANY does: the function
+        # answers 405 in its own JSON, never http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (414 URI too long, 431 header too large, 400 bad request line)
+        in the SMS error shape (``APIG.0<status>``), not its HTML page."""
+        try:
+            phrase = HTTPStatus(code).phrase
+        except ValueError:
+            phrase = "Error"
+        body = {"error_code": f"APIG.{code:04d}", "error_msg": message or phrase}
+        data = json.dumps(body).encode("utf-8")
+        self.close_connection = True
+        self.request_version = self.protocol_version  # a garbled request line leaves HTTP/0.9: no status line
+        self.send_response(code, phrase)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if getattr(self, "command", None) != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
         if os.environ.get("GATEWAY_QUIET") != "1":
@@ -179,9 +210,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
     args = parser.parse_args(argv)
     from local.backend import ensure_backend
+    from local.dashboard_link import local_dashboard_env
 
     ensure_backend()
     gateway = Gateway(port=args.port)
+    local_dashboard_env(gateway.url)  # a development link secret, for local runs only
     print(f"gateway listening on {gateway.url}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         gateway.serve_forever()

@@ -11,6 +11,7 @@ import secrets
 import sys
 
 from local.backend import ensure_backend
+from local.dashboard_link import local_dashboard_env, local_link
 from local.gateway import TIMER_PREFIX, Gateway
 from local.servers import wait_for_ctrl_c
 from local.timers import TimerRunner
@@ -40,6 +41,7 @@ def main() -> int:
     gateway.timers = timers
     gateway.start()
     base = gateway.url
+    local_dashboard_env(base)  # chat messages of the local timer link to this gateway
     names = ", ".join(timers.timers) or "none"
     print(f"""
 SMS tasks, running locally
@@ -47,6 +49,7 @@ SMS tasks, running locally
   API gateway:  {base}
   webhook sink: {sink.url} (prints every message it receives below)
   timers:       {names} (fired now, then on their rate)
+  dashboard:    {local_link(base)}
 
 Try:
   curl -s '{base}/v3/tasks?limit=2' | python3 -m json.tool

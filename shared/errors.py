@@ -13,6 +13,7 @@ from typing import Any
 # except for the 502 family, whose 05xx codes tell the kinds of bad upstream answer apart.
 CODES: dict[str, tuple[int, str]] = {
     "SMSFN.0400": (400, "bad query parameter, malformed API Gateway event, timer event or event record"),
+    "SMSFN.0401": (401, "a dashboard route without a valid signed link (missing, altered, expired, other scope)"),
     "SMSFN.0404": (404, "unknown path under `/v3/tasks`"),
     "SMSFN.0405": (405, "method other than GET (`allowed_methods` lists them)"),
     "SMSFN.0409": (409, "the task list changed during an `all=true` scan or a summary"),

@@ -30,6 +30,8 @@ _HOOK_PATH = re.compile(
 _HEADER_AUTH = re.compile(
     r"((?:Authorization|X-Security-Token|X-Auth-Token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+", re.IGNORECASE
 )
+# Signed dashboard link tokens (shared/dashboard/links.py), wherever they appear: a path, a Referer.
+_LINK_TOKEN = re.compile(r"sdl1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 MASK = "***"
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
@@ -64,6 +66,7 @@ def redact_text(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     text = _URL_TOKEN.sub(r"\1" + MASK, text)
+    text = _LINK_TOKEN.sub(MASK, text)
     text = _HOOK_PATH.sub(r"\1" + MASK, text)
     return _HEADER_AUTH.sub(r"\1" + MASK, text)
 

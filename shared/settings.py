@@ -116,6 +116,35 @@ def _text(env: Mapping[str, str], *names: str) -> str | None:
     return None
 
 
+# --- operator dashboard (issue 13): signed links, chat buttons -------------------------------------
+MIN_LINK_SECRET_CHARS = 16
+
+
+@dataclass(frozen=True)
+class DashboardSettings:
+    url: str | None = None  # DASHBOARD_URL: public base URL the chat links point at
+    link_secret: str | None = field(default=None, repr=False)  # DASHBOARD_LINK_SECRET (never logged)
+    link_ttl_s: int = 86400  # DASHBOARD_LINK_TTL_SECONDS: lifetime of a signed link
+    refresh_s: int = 60  # DASHBOARD_REFRESH_SECONDS: period of the opt-in auto-refresh
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> DashboardSettings:
+        from shared.logger import register_secret
+
+        d = cls()
+        url = (_text(env, "DASHBOARD_URL") or "").rstrip("/") or None
+        if url and not url.startswith(("https://", "http://")):
+            raise config_error("DASHBOARD_URL must be an http(s) URL")
+        secret = _text(env, "DASHBOARD_LINK_SECRET")
+        register_secret(secret)
+        if secret and len(secret) < MIN_LINK_SECRET_CHARS:  # names the setting, never its value
+            raise config_error(f"DASHBOARD_LINK_SECRET must be at least {MIN_LINK_SECRET_CHARS} characters")
+        return cls(url=url, link_secret=secret,
+                   link_ttl_s=env_int(env, "DASHBOARD_LINK_TTL_SECONDS", d.link_ttl_s, 60, 90 * 86400),
+                   refresh_s=env_int(env, "DASHBOARD_REFRESH_SECONDS", d.refresh_s, 10, 3600))
+# --- end operator dashboard -------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     """The SMS settings (checked when built) and the other sections (read on first use). The
@@ -188,3 +217,7 @@ class Settings:
         from shared.webhooks.targets import WebhookSettings  # only the functions that deliver pay for it
 
         return WebhookSettings.from_env(self.env)
+
+    @cached_property
+    def dashboard(self) -> DashboardSettings:  # issue 13
+        return DashboardSettings.from_env(self.env)

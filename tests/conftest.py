@@ -67,6 +67,9 @@ def _guarded_connect_ex(self: socket.socket, address: Any) -> Any:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    from project.catalogs import compile_all
+
+    compile_all(only_stale=True)  # the .mo catalogs the pages and chat messages read (make catalogs)
     socket.getaddrinfo = _guarded_getaddrinfo
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]

@@ -27,8 +27,8 @@ from shared.errors import ApiError
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
 from shared.read.task_ids import TaskIds
-from shared.retry import RetryPolicy
 from shared.scope import Deadline, in_scope
+from shared.transport.retry import RetryPolicy
 from shared.validation.decode import DecodedPage, MalformedPage, decode_page, truncate_array
 from shared.validation.validate import Violation
 
@@ -122,8 +122,8 @@ def fetch_page(
     decode: Decode,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[RawPage, DecodedPage, int]:
-    """One page, fetched and decoded, with retries on retryable failures (``shared.retry``: a
-    ``Retry-After`` that can't be waited for within the deadline gives the failure back at once);
+    """One page, fetched and decoded, with retries on retryable failures (``shared.transport.retry``:
+    a ``Retry-After`` that can't be waited for within the deadline gives the failure back at once);
     returns the page, its decoding and how many retries it took."""
     attempt = 0
     while True:

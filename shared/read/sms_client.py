@@ -30,13 +30,13 @@ from requests import RequestException, Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
-from shared.bounded_http import BodyTooLarge, GuardedAdapter, deadline_guard, read_capped
 from shared.errors import ApiError, config_error
 from shared.logger import register_secret
 from shared.read.regions import region_endpoints
-from shared.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
+from shared.transport.bounded import BodyTooLarge, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 
 LIST_TASKS_PATH = "/v3/tasks"
 # ``huaweicloudsdkcore.client.Client``'s own agent; its User-Agent is this, "; ", then the config's
@@ -100,7 +100,7 @@ class _NoRaiseExceptionHandler(ExceptionHandler):
 class _Transport(HttpClient):
     """The SDK's client with its own session retry off: its ``HttpAdapter`` retries 429 itself
     (urllib3 ``Retry``, ``status_forcelist=[429]``) before we see it, ignoring ``Retry-After``
-    and raising an error that names the upstream host and query. Retries are ``shared.retry``'s;
+    and raising an error that names the upstream host and query. Retries are ``shared.transport.retry``'s;
     the adapter's connections obey ``deadline_guard``."""
 
     def _init_session(self) -> requests.Session:

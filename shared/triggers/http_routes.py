@@ -1,12 +1,15 @@
 """The HTTP function's routes: ``GET /v3/tasks`` (SMS's own answer, so the official SDK works
-against it unchanged) and ``GET /v3/tasks/summary``.
+against it unchanged), ``GET /v3/tasks/summary``, and the operator views behind signed links
+(``GET /dashboard``, ``/dashboard/tasks/{id}``, ``/dashboard/tasks.csv``: shared/dashboard/).
 
-Every response is JSON and carries ``X-Request-Id``; nothing unexpected leaks a stack trace."""
+Every API response is JSON, dashboard pages are HTML (their errors too); every response carries
+``X-Request-Id``; nothing unexpected leaks a stack trace."""
 from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 from shared.errors import ApiError, fn_error, method_not_allowed, not_found
 from shared.logger import logger, redact_text
@@ -36,9 +39,15 @@ def tasks_summary(request: ApiGatewayEvent, settings: Settings, invocation: Invo
 ROUTES: dict[str, Route] = {"/v3/tasks": list_tasks, "/v3/tasks/summary": tasks_summary}
 
 
+def _dashboard_route(path: str) -> Route | None:
+    from shared.dashboard.routes import is_dashboard, route_for  # only dashboard requests pay for it
+
+    return route_for(path) if is_dashboard(path) else None
+
+
 def _route(request: ApiGatewayEvent) -> Route:
     path = request.path.rstrip("/") or "/"
-    route = ROUTES.get(path)
+    route = ROUTES.get(path) or _dashboard_route(unquote(path))
     if route is None:
         raise not_found(path)
     if request.http_method not in ALLOWED_METHODS:
@@ -55,7 +64,19 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
         return out
 
 
+def _error_out(request: ApiGatewayEvent | None, error: ApiError) -> dict[str, Any]:
+    """JSON in SMS's shape; a dashboard page gets it as an HTML page with the page's headers."""
+    if request is not None and request.path.startswith("/dashboard"):
+        from shared.dashboard.render import security_headers
+        from shared.dashboard.routes import error_page
+
+        return error_page(request, error) or error_response(error, {
+            k: v for k, v in security_headers().items() if k != "Content-Type"})
+    return error_response(error)
+
+
 def _answer(event: Any, invocation: Invocation) -> dict[str, Any]:
+    request: ApiGatewayEvent | None = None
     try:
         request = ApiGatewayEvent.parse(event)
         logger.info("request", method=request.http_method, path=request.path, query=request.query)
@@ -64,9 +85,9 @@ def _answer(event: Any, invocation: Invocation) -> dict[str, Any]:
     except ApiError as exc:
         level = logger.warning if exc.status < 500 else logger.error
         level("request failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
-        return error_response(exc)
+        return _error_out(request, exc)
     except Exception as exc:  # the last line of defence: log it all, answer with no internals
         logger.error("unexpected error", error_type=type(exc).__name__,
                      trace=redact_text("".join(traceback.format_exception(exc))))
-        return error_response(fn_error("SMSFN.0500", "internal error; quote the request id to the operator",
+        return _error_out(request, fn_error("SMSFN.0500", "internal error; quote the request id to the operator",
                                        extra={"request_id": invocation.request_id}))

@@ -23,11 +23,11 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from shared.bounded_http import DeadlineExceeded, GuardedAdapter, deadline_guard, read_capped
 from shared.errors import ApiError
 from shared.logger import logger, redact_text, register_secret
-from shared.retry import MIN_ATTEMPT_S, RetryPolicy, parse_retry_after
 from shared.scope import in_scope
+from shared.transport.bounded import DeadlineExceeded, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.retry import MIN_ATTEMPT_S, RetryPolicy, parse_retry_after
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
 from shared.webhooks.formats.base import OutgoingRequest, webhook_id
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, parse_notify_on, should_notify

@@ -82,3 +82,47 @@ def test_summary_route(gateway: Gateway, sms_env: Any) -> None:
     assert summary["by_state"]["MIGRATE_FAIL"] == expected and summary["filters"] == {"state": "MIGRATE_FAIL"}
     assert summary["failed"]["total"] == expected
     assert json.loads(r.headers["X-Schema-Violations"]) == 0
+
+
+def _raw(gateway: Gateway, request: bytes) -> tuple[int, dict[str, str], Any]:
+    """One request written by hand (http clients refuse to send most of these), its answer parsed."""
+    import socket
+
+    host, port = gateway.server_address[:2]
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(request)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:])}
+    return int(lines[0].split()[1]), headers, json.loads(body.decode("utf-8"))
+
+
+@pytest.mark.parametrize("method", ["TRACE", "PROPFIND", "FOO"])
+def test_any_method_gets_the_functions_405_json(gateway: Gateway, method: str) -> None:
+    status, headers, body = _raw(gateway, f"{method} /v3/tasks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                                 .encode())
+    assert status == 405 and body["error_code"] == "SMSFN.0405" and headers["content-type"].startswith(
+        "application/json")
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /v3/tasks?name=" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET /v3/tasks HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431),
+        (b"GET /v3/tasks HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(120)) + b"\r\n",
+         431),
+        (b"GET /v3/tasks HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", 400),
+        (b"GET /v3/tasks HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n", 400),
+        (b"GARBAGE\r\n\r\n", 400),
+    ],
+    ids=["long-url", "long-header", "many-headers", "negative-length", "bad-length", "bad-request-line"],
+)
+def test_refusals_of_the_http_layer_are_sms_shaped_json(gateway: Gateway, request_bytes: bytes,
+                                                         status: int) -> None:
+    got, headers, body = _raw(gateway, request_bytes)
+    assert got == status and body["error_code"] == f"APIG.{status:04d}" and body["error_msg"]
+    assert headers["content-type"] == "application/json"

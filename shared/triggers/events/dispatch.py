@@ -12,7 +12,8 @@ retryable failure raises ``EventsFailed`` after every record was tried, so the p
 the event again; the records that succeeded are sent again under the same delivery ids, which
 receivers deduplicate. Poison records never raise: they would fail every redelivery. A direct
 invocation's caller reads the per-record outcomes in the result and never gets an exception for
-a record. An event no parser recognises raises ``EventError`` (nothing was guessed)."""
+a record. An event no parser recognises is an ``EventError`` (nothing was guessed), returned as the
+result, never raised (``scope.run_once``)."""
 from __future__ import annotations
 
 import json
@@ -195,7 +196,7 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
-    source, records = recognise(event)
+    source, records = recognise(event)  # an EventError is returned by run_once: redelivery can't help
     logger.info("event", source=source, records=len(records))
     run: Run | ApiError
     try:

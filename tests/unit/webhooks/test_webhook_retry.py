@@ -8,7 +8,7 @@ from email.utils import formatdate
 
 import pytest
 
-from shared.retry import parse_retry_after
+from shared.transport.retry import parse_retry_after
 from shared.webhooks.delivery import BACKOFF_CAP_S, webhook_retry_policy
 from shared.webhooks.formats import dingtalk, feishu, generic, slack, wecom
 from shared.webhooks.targets import WebhookSettings

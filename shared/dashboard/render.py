@@ -1,0 +1,215 @@
+"""Server-rendered pages: Jinja2 templates (``templates/``) with autoescaping on, so every task
+name, error and filter value written by SMS users is HTML-escaped; one environment per language,
+its gettext catalog installed. The CSS is inline and allowed by its hash in the
+``Content-Security-Policy``; there are no scripts, fonts or images from anywhere."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+import jinja2
+from markupsafe import Markup
+
+from shared.dashboard import i18n
+from shared.dashboard.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
+from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM
+from shared.summary.fields import epoch_ms, iso_ms, sub_task_facts
+from shared.vocabulary import states
+from shared.webhooks.formats.text import duration  # one wording of idle times, chat and pages
+
+HERE = Path(__file__).resolve().parent
+CSS = (HERE / "page.css").read_text(encoding="utf-8")
+CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
+# Nothing but the inline stylesheet; forms only to this origin; no framing, no base rewriting.
+CSP = (f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; img-src 'self' data:; form-action 'self'; "
+       "base-uri 'none'; frame-ancestors 'none'")
+HTML_TYPE = "text/html;charset=UTF-8"
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+# Task fields holding epoch milliseconds (the rest of the numbers are shown as they are).
+DATE_FIELDS = frozenset({"create_date", "start_date", "end_date", "estimate_complete_time"})
+
+
+def security_headers(content_type: str = HTML_TYPE) -> dict[str, str]:
+    """Every dashboard response: nothing cached (the URL is a credential), no Referer sent on."""
+    return {
+        "Content-Type": content_type,
+        "Cache-Control": "no-store",
+        "Pragma": "no-cache",
+        "Referrer-Policy": "no-referrer",
+        "Content-Security-Policy": CSP,
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+    }
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page needs besides its data: language, the token its links keep, filters."""
+
+    lang: str
+    token: str
+    path: str
+    filters: dict[str, str] = field(default_factory=dict)
+    refresh: bool = False
+    refresh_seconds: int = 60
+    expires: int | None = None  # the token's expiry (epoch seconds)
+    dashboard_allowed: bool = True  # the token opens /dashboard (a task link may open one task only)
+    generated_at: str | None = None
+
+    def href(self, path: str, **params: Any) -> str:
+        query: dict[str, Any] = {k: v for k, v in params.items() if v not in (None, "", False)}
+        query["lang"] = self.lang
+        query[TOKEN_PARAM] = self.token
+        return f"{quote(path, safe='/')}?{urlencode(query)}"
+
+    def dashboard_href(self, *, refresh: bool | None = None, lang: str | None = None) -> str:
+        on = self.refresh if refresh is None else refresh
+        ctx = self if lang is None else PageContext(**{**self.__dict__, "lang": lang})
+        return ctx.href(DASHBOARD_SCOPE, **self.filters, refresh="1" if on else None)
+
+    def view(self) -> dict[str, Any]:
+        languages = []
+        for code in i18n.LANGUAGES if self.token else ():
+            if self.path == DASHBOARD_SCOPE:
+                href = self.dashboard_href(lang=code)
+            else:
+                href = PageContext(**{**self.__dict__, "lang": code}).href(self.path)
+            languages.append((code, LANGUAGE_NAMES[code], href))
+        return {
+            "lang": self.lang,
+            "token": self.token,
+            "refresh": self.refresh,
+            "refresh_seconds": self.refresh_seconds,
+            "languages": languages,
+            "generated_at": self.generated_at,
+            "expires_at": iso_ms(self.expires * 1000) if self.expires else None,
+            "csv_href": self.href(f"{DASHBOARD_SCOPE}/tasks.csv", **self.filters),
+            "refresh_on_href": self.dashboard_href(refresh=True),
+            "refresh_off_href": self.dashboard_href(refresh=False),
+            "dashboard_href": self.dashboard_href() if self.dashboard_allowed else None,
+        }
+
+
+def _when(value: Any) -> str:
+    """ISO-8601 or epoch ms → ``2026-11-29 01:28 UTC``."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        ms = epoch_ms(value)
+        value = iso_ms(ms) if ms is not None else value
+    if not isinstance(value, str):
+        return "—" if value is None else str(value)
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _field(value: Any, key: str = "") -> str:
+    """One task field for the "all fields" tables (escaped by the template)."""
+    if key in DATE_FIELDS and isinstance(value, (int, float)) and epoch_ms(value) is not None:
+        return f"{_when(value)} ({value})"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, indent=None)
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def error_parts(error: Any) -> dict[str, Any]:
+    """The summary's/parse_error's error (object, text or null) as code, message and the rest."""
+    if isinstance(error, Mapping):
+        code = error.get("error_code") or error.get("code")
+        message = error.get("error_msg") or error.get("message") or error.get("msg")
+        extra = [(str(k), _field(v)) for k, v in error.items()
+                 if k not in ("error_code", "code", "error_msg", "message", "msg")]
+        return {"code": None if code is None else str(code), "message": None if message is None else str(message),
+                "extra": extra}
+    return {"code": None, "message": None if error is None else str(error), "extra": []}
+
+
+def _tone(state: Any) -> str:
+    return STATE_TONE.get(str(state), "idle")
+
+
+@lru_cache(maxsize=len(i18n.LANGUAGES))
+def environment(lang: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    translate = i18n.gettext_for(lang)
+    env.install_gettext_callables(translate, i18n.ngettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters.update(when=_when, duration=duration, field=_field)
+    env.globals.update(
+        css=Markup(CSS),  # our own file: the hash above must match it verbatim
+        states=states(),
+        state_label=lambda key: translate(STATE_LABELS.get(str(key), str(key))),
+        type_label=lambda key: translate(TYPE_LABELS.get(str(key), str(key))),
+        os_label=lambda key: translate(OS_LABELS.get(str(key), str(key))),
+        tone=_tone,
+        error_parts=error_parts,
+    )
+    return env
+
+
+def _render(name: str, ctx: PageContext, **data: Any) -> str:
+    env = environment(ctx.lang)
+    return env.get_template(name).render(
+        page=ctx.view(),
+        task_href=lambda task_id: ctx.href(f"{DASHBOARD_SCOPE}/tasks/{task_id}"),
+        **data,
+    )
+
+
+def render_dashboard(summary: Mapping[str, Any], ctx: PageContext) -> str:
+    return _render("dashboard.html", ctx, s=summary, filters=ctx.filters)
+
+
+def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
+    """What the task page shows besides the raw fields: progress, the sub task timeline, the error."""
+    from shared.summary.fields import clamp_progress, parse_error
+
+    facts = sub_task_facts(task.get("sub_tasks"))
+    steps = []
+    for sub in task.get("sub_tasks") or []:
+        if not isinstance(sub, Mapping):
+            continue
+        start, end = epoch_ms(sub.get("start_date")), epoch_ms(sub.get("end_date"))
+        steps.append({
+            "name": sub.get("name"),
+            "progress": 100 if end is not None else clamp_progress(sub.get("progress")),
+            "start": start, "end": end, "started": start is not None, "done": end is not None,
+            "duration": (end - start) // 1000 if start is not None and end is not None and end >= start else None,
+        })
+    error = parse_error(task.get("error_json"))
+    return {
+        "state": task.get("state"),
+        "progress": facts.progress,
+        "sub_tasks": steps,
+        "error": error_parts(error) if error is not None else None,
+    }
+
+
+def render_task(task: Mapping[str, Any], ctx: PageContext) -> str:
+    return _render("task.html", ctx, task=task, view=task_view(task))
+
+
+def render_error(status: int, error_code: str, error_msg: str, ctx: PageContext) -> str:
+    _ = i18n.gettext_for(ctx.lang)
+    headings = {401: _("Link not valid"), 404: _("Not found"), 400: _("Bad request")}
+    return _render("error.html", ctx, heading=headings.get(status, _("Error")),
+                   error={"status": status, "error_code": error_code, "error_msg": error_msg})

@@ -1,0 +1,142 @@
+"""The dashboard's routes of the HTTP function: ``GET /dashboard``, ``GET /dashboard/tasks/{id}``
+and ``GET /dashboard/tasks.csv``. Each checks its signed link first (401 before any task is
+read), then its filters with the same rules and 400s as ``/v3/tasks``; the page's summary is the
+timer's own streaming summary (``shared.summary.summarise``), the task page and the CSV read
+through ``shared.read.tasks``."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import unquote
+
+from shared.dashboard import i18n
+from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM, Grant, require_secret, verify
+from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
+from shared.errors import ApiError, bad_request
+from shared.read.query import TaskQuery, parse_query
+from shared.read.tasks import read_tasks, scan_headers
+from shared.scope import Invocation
+from shared.settings import Settings
+from shared.triggers.apigw import ApiGatewayEvent, response
+
+PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
+FILTER_PARAMS = ("state", "name", "enterprise_project_id")  # the dashboard's filters of /v3/tasks
+TASKS_PREFIX = f"{DASHBOARD_SCOPE}/tasks/"
+CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
+
+Route = Callable[[ApiGatewayEvent, Settings, Invocation], dict[str, Any]]
+
+
+def request_path(request: ApiGatewayEvent) -> str:
+    return unquote(request.path).rstrip("/") or "/"
+
+
+def _token(request: ApiGatewayEvent) -> str | None:
+    value = request.query.get(TOKEN_PARAM)
+    return value if isinstance(value, str) else None
+
+
+def _grant(request: ApiGatewayEvent, settings: Settings) -> Grant:
+    return verify(_token(request), request_path(request), require_secret(settings))
+
+
+def language(request: ApiGatewayEvent) -> str:
+    chosen = request.query.get("lang")
+    if isinstance(chosen, str) and chosen:
+        return i18n.parse_language(chosen)
+    if chosen is not None:
+        raise bad_request("lang", f"must be one of {', '.join(i18n.LANGUAGES)}")
+    return i18n.negotiate(request.header("accept-language"))
+
+
+def dashboard_filters(request: ApiGatewayEvent) -> TaskQuery:
+    """The dashboard's filters, checked by the same rules as ``/v3/tasks``. An empty form field
+    means "not set" (a form always sends every field)."""
+    given: dict[str, Any] = {}
+    for name, value in request.query.items():
+        if name in PAGE_PARAMS:
+            continue
+        if name not in FILTER_PARAMS:
+            raise bad_request(name, f"unknown parameter; allowed: {', '.join((*FILTER_PARAMS, *PAGE_PARAMS))}")
+        if value != "":
+            given[name] = value
+    return parse_query(given)
+
+
+def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant, filters: dict[str, str],
+             generated_at: str | None = None) -> PageContext:
+    refresh = request.query.get("refresh")
+    return PageContext(
+        lang=language(request), token=grant.token, path=request_path(request), filters=filters,
+        refresh=refresh in ("1", "true"), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
+        dashboard_allowed=grant.covers(DASHBOARD_SCOPE), generated_at=generated_at,
+    )
+
+
+def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+    from shared.summary.summarise import summarise
+
+    grant = _grant(request, settings)
+    language(request)  # a bad ?lang= is a 400 before anything is read
+    query = dashboard_filters(request)
+    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
+    ctx = _context(request, settings, grant, query.filters, generated_at=summary["generated_at"])
+    return response(200, render_dashboard(summary, ctx), {**security_headers(), **scan_headers(result, settings)})
+
+
+def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+    grant = _grant(request, settings)
+    task_id = request_path(request)[len(TASKS_PREFIX):]
+    dashboard_filters(request)  # no filters on a task page, but the same 400 for a stray parameter
+    query = parse_query({"id": task_id, "limit": "10"}) if task_id else None
+    if query is None:
+        raise ApiError(404, "SMSFN.0404", "No task id in the path")
+    language(request)
+    result = read_tasks(query, settings, invocation)
+    task = next((t for t in result.task_list() if isinstance(t, dict) and t.get("id") == task_id), None)
+    if task is None:
+        raise ApiError(404, "SMSFN.0404", f"No task with id '{task_id}'", error_param=["id"])
+    ctx = _context(request, settings, grant, {}, generated_at=datetime.now(timezone.utc).isoformat())
+    return response(200, render_task(task, ctx), {**security_headers(), **result.headers})
+
+
+def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+    from shared.dashboard.csv_export import CSV_TYPE, export_csv
+
+    _grant(request, settings)
+    language(request)  # a bad ?lang= is a 400 here too
+    body, headers = export_csv(dashboard_filters(request), settings, invocation)
+    return response(200, body, {**security_headers(CSV_TYPE), **headers})
+
+
+def route_for(path: str) -> Route | None:
+    """The dashboard route of a (decoded) path, or None when it is not one of them."""
+    if path == DASHBOARD_SCOPE:
+        return dashboard
+    if path == CSV_PATH:
+        return tasks_csv
+    if path.startswith(TASKS_PREFIX):
+        return task_page
+    return None
+
+
+def is_dashboard(path: str) -> bool:
+    return path == DASHBOARD_SCOPE or path.startswith(DASHBOARD_SCOPE + "/")
+
+
+def error_page(request: ApiGatewayEvent | None, error: ApiError) -> dict[str, Any] | None:
+    """The HTML error page for a dashboard page (the CSV keeps SMS's JSON error shape); None when
+    the request is not for a dashboard page. No token and no task data on it."""
+    if request is None:
+        return None
+    path = request_path(request)
+    if not is_dashboard(path) or path == CSV_PATH:
+        return None
+    try:
+        lang = language(request)
+    except ApiError:
+        lang = i18n.DEFAULT_LANGUAGE
+    ctx = PageContext(lang=lang, token="", path=path)
+    return response(error.status, render_error(error.status, error.error_code, error.error_msg, ctx),
+                    security_headers())

@@ -1,0 +1,183 @@
+"""The dashboard routes through the HTTP function's handler, against the emulator: signed links,
+filters with /v3/tasks's rules, the page's counts equal to the summary's (read back with an
+independent HTML parser), task pages, the CSV read back by the csv module, escaping of hostile
+task names everywhere."""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+from html.parser import HTMLParser
+from typing import Any
+
+import pytest
+
+from shared.dashboard.links import sign
+from shared.triggers import http_routes
+from tests.helpers import FakeContext
+from tests.helpers import apig_event as event
+
+pytestmark = pytest.mark.integration
+SECRET = "integration-link-secret-42"
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>=HYPERLINK("http://evil")'
+
+
+@pytest.fixture
+def dash_env(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("DASHBOARD_LINK_SECRET", SECRET)
+    return sms_env
+
+
+def call(path: str, query: dict | None = None, headers: dict | None = None) -> dict[str, Any]:
+    ev = event(path, query=query)
+    ev["headers"] = {**ev.get("headers", {}), **(headers or {})}
+    return http_routes.handle(ev, FakeContext())
+
+
+def token(scope: str = "/dashboard", ttl: int = 600) -> str:
+    return sign(scope, SECRET, ttl)
+
+
+class Page(HTMLParser):
+    """The page's machine-readable bits, read without our own code."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.states: dict[str, int] = {}
+        self.task_ids: list[str] = []
+        self.links: list[str] = []
+        self.external: list[str] = []
+        self.scripts = 0
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if "data-state" in a:
+            self.states[str(a["data-state"])] = int(a["data-count"] or -1)
+        if "data-task-id" in a:
+            self.task_ids.append(str(a["data-task-id"]))
+        if tag == "script":
+            self.scripts += 1
+        for key in ("href", "src", "action"):
+            value = a.get(key) or ""
+            if key == "href" and key in a:
+                self.links.append(value)
+            if "//" in value or value.startswith("data:text"):
+                self.external.append(value)
+
+
+def test_the_page_counts_equal_the_summary(dash_env: Any) -> None:
+    out = call("/dashboard", {"token": token()})
+    assert out["statusCode"] == 200, out["body"][:500]
+    summary = json.loads(call("/v3/tasks/summary")["body"])
+    page = Page(out["body"])
+    assert page.states == summary["by_state"] and len(page.states) == 11
+    shown = {i["id"] for key in ("running", "failed", "stalled") for i in summary[key]["items"]}
+    assert shown <= set(page.task_ids)
+    assert page.scripts == 0 and page.external == []
+    h = out["headers"]
+    assert h["Cache-Control"] == "no-store" and h["Referrer-Policy"] == "no-referrer"
+    assert "default-src 'none'" in h["Content-Security-Policy"] and h["Content-Type"].startswith("text/html")
+    # every link on the page keeps the token
+    assert page.links and all("token=" in href for href in page.links)
+
+
+@pytest.mark.parametrize("query", [{}, {"token": "sdl1.AAAA.BBBB"}, {"token": ["a", "b"]}])
+def test_no_or_bad_token_is_401_without_task_data(dash_env: Any, query: dict) -> None:
+    for path in ("/dashboard", "/dashboard/tasks.csv", "/dashboard/tasks/" + dash_env.tasks()[0]["id"]):
+        out = call(path, query)
+        assert out["statusCode"] == 401, path
+        assert out["headers"]["Cache-Control"] == "no-store"
+        assert not Page(out["body"]).task_ids and dash_env.tasks()[0]["name"] not in out["body"]
+        assert not any(t["id"] in out["body"] for t in dash_env.tasks()[:50])
+
+
+def test_expired_and_altered_tokens_are_401(dash_env: Any) -> None:
+    good = token()
+    requests_before = len(dash_env.requests)
+    assert call("/dashboard", {"token": sign("/dashboard", SECRET, 1, now=0)})["statusCode"] == 401
+    assert call("/dashboard", {"token": good[:-3] + ("AAA" if good[-3:] != "AAA" else "BBB")})["statusCode"] == 401
+    assert call("/dashboard", {"token": sign("/dashboard", "another-secret-entirely", 600)})["statusCode"] == 401
+    assert len(dash_env.requests) == requests_before  # nothing was read for them
+
+
+def test_no_secret_is_a_clear_500_naming_the_setting(sms_env: Any) -> None:
+    out = call("/dashboard", {"token": token()})
+    assert out["statusCode"] == 500 and "DASHBOARD_LINK_SECRET" in out["body"]
+
+
+@pytest.mark.parametrize(("query", "param"), [
+    ({"state": "DONE"}, "state"), ({"limit": "5"}, "limit"), ({"nope": "1"}, "nope"), ({"lang": "fr"}, "lang"),
+    ({"state": ["RUNNING", "READY"]}, "state"),
+])
+def test_filters_follow_the_query_rules(dash_env: Any, query: dict, param: str) -> None:
+    out = call("/dashboard", {**query, "token": token()})
+    assert out["statusCode"] == 400 and param in out["body"]
+    csv_out = call("/dashboard/tasks.csv", {**query, "token": token()})
+    assert csv_out["statusCode"] == 400 and json.loads(csv_out["body"])["error_param"] == [param]
+
+
+def test_filters_and_empty_form_fields(dash_env: Any) -> None:
+    out = call("/dashboard", {"state": "MIGRATE_FAIL", "name": "", "enterprise_project_id": "", "token": token()})
+    page = Page(out["body"])
+    expected = sum(1 for t in dash_env.tasks() if t["state"] == "MIGRATE_FAIL")
+    assert page.states["MIGRATE_FAIL"] == expected and sum(page.states.values()) == expected
+    assert dash_env.requests[-1]["query"].get("state") == "MIGRATE_FAIL"
+
+
+def test_task_page_and_unknown_task(dash_env: Any) -> None:
+    task = next(t for t in dash_env.tasks() if t.get("sub_tasks") and t["state"] == "MIGRATE_FAIL")
+    out = call(f"/dashboard/tasks/{task['id']}", {"token": token(f"/dashboard/tasks/{task['id']}")})
+    assert out["statusCode"] == 200
+    body = out["body"]
+    assert f'data-task-id="{task["id"]}"' in body and body.count('data-subtask="') == len(task["sub_tasks"])
+    assert "/dashboard?" not in body  # a task-only token gets no dashboard link
+    missing = call("/dashboard/tasks/no-such-task", {"token": token()})
+    assert missing["statusCode"] == 404 and "no-such-task" in missing["body"]
+    assert missing["headers"]["Content-Type"].startswith("text/html")
+
+
+def test_csv_has_every_task_with_a_bom(dash_env: Any) -> None:
+    out = call("/dashboard/tasks.csv", {"token": token()})
+    assert out["statusCode"] == 200 and out["body"].startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(out["body"][1:])))
+    assert rows[0][:3] == ["id", "name", "state"]
+    assert len(rows) - 1 == len(dash_env.tasks()) == int(out["headers"]["X-Task-Count"])
+    assert {r[0] for r in rows[1:]} == {t["id"] for t in dash_env.tasks()}
+
+
+def test_a_capped_csv_says_it_is_partial(dash_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMS_ALL_MAX_TASKS", "40")
+    out = call("/dashboard/tasks.csv", {"token": token()})
+    rows = list(csv.reader(io.StringIO(out["body"][1:])))
+    assert out["headers"]["X-Scan-Partial"] == "true"
+    assert rows[-1][0].startswith("# partial export: ") and len(rows) - 2 < len(dash_env.tasks())
+
+
+def test_hostile_task_text_is_escaped_in_page_detail_and_csv(dash_env: Any) -> None:
+    base = next(t for t in dash_env.tasks() if t["state"] == "MIGRATE_FAIL")
+    task = copy.deepcopy(base)
+    task.update(id="hostile-1", name=HOSTILE, error_json=json.dumps({"error_code": "SMS.1", "error_msg": HOSTILE}))
+    dash_env.faults.add_tasks(tasks=[task])
+    page = call("/dashboard", {"token": token(), "name": "<script>"})
+    detail = call("/dashboard/tasks/hostile-1", {"token": token()})
+    for out in (page, detail):
+        assert out["statusCode"] == 200
+        assert "<script>" not in out["body"] and "<img" not in out["body"]
+        assert "&lt;script&gt;" in out["body"] and Page(out["body"]).scripts == 0
+    rows = list(csv.reader(io.StringIO(call("/dashboard/tasks.csv", {"token": token()})["body"][1:])))
+    hostile = next(r for r in rows if r[0] == "hostile-1")
+    assert hostile[1] == HOSTILE  # starts with "<": kept as text
+    task2 = {**task, "id": "hostile-2", "name": '=HYPERLINK("http://evil")', "migration_ip": "+1", "error_json": "@x"}
+    dash_env.faults.add_tasks(tasks=[task2])
+    rows = list(csv.reader(io.StringIO(call("/dashboard/tasks.csv", {"token": token()})["body"][1:])))
+    row = next(r for r in rows if r[0] == "hostile-2")
+    assert row[1] == "'=HYPERLINK(\"http://evil\")" and "'+1" in row and "'@x" in row
+
+
+def test_languages(dash_env: Any) -> None:
+    zh = call("/dashboard", {"token": token()}, {"accept-language": "zh-CN,zh;q=0.9,en;q=0.5"})["body"]
+    en = call("/dashboard", {"token": token(), "lang": "en"}, {"accept-language": "zh-CN"})["body"]
+    assert '<html lang="zh-CN">' in zh and "迁移仪表盘" in zh
+    assert '<html lang="en">' in en and "Migration dashboard" in en and "迁移仪表盘" not in en
