@@ -147,13 +147,21 @@ def stream_tasks(
     invocation: Invocation,
     consume: Callable[[Any], None],
     max_tasks: int | None = None,
+    *,
+    typed: bool = False,
 ) -> ScanResult:
-    """Every page, each task handed to ``consume`` as it arrives (summaries hold no task list): a
-    typed task (attributes named as the JSON members) from a valid page, a dict otherwise."""
+    """Every page, each task handed to ``consume`` as it arrives (summaries hold no task list).
+
+    Plain dicts by default. With ``typed`` a valid page's tasks are handed on as decoded, typed
+    (attributes named as the JSON members, read with ``shared.validation.decode.member``), with
+    no second decode; pages the reference path judged still give dicts."""
     scanner = scanner_for(settings, invocation, max_tasks)
 
     def on_page(page: Page) -> None:
-        for task in page.tasks:
+        tasks = page.tasks
+        if not typed and tasks and not isinstance(tasks[0], dict):
+            tasks = _plain_tasks(page.raw.content)[: len(tasks)]  # a cap may have cut the first page
+        for task in tasks:
             consume(task)
 
     result = scanner.scan(query, on_page)

@@ -57,3 +57,20 @@ def test_a_cap_inside_the_first_page_keeps_whole_tasks(sms_env: Any, monkeypatch
     status, headers, body = call({"all": "true", "limit": "50"})
     assert status == 200 and body["tasks"] == sms_env.tasks()[:7]
     assert headers["X-Scan-Partial"] == "true"
+
+
+def test_stream_tasks_hands_dicts_unless_typed_is_asked(sms_env: Any) -> None:
+    import msgspec
+
+    from shared.read.query import parse_query
+    from shared.read.tasks import stream_tasks
+    from shared.scope import Deadline, Invocation
+    from shared.settings import Settings
+
+    seen: dict[bool, list[Any]] = {False: [], True: []}
+    for typed in (False, True):
+        stream_tasks(parse_query({"limit": "60"}), Settings.from_env(), Invocation("t", Deadline(30.0)),
+                     seen[typed].append, typed=typed)
+    assert seen[False] == sms_env.tasks()  # plain dicts, every member, for consumers that index them
+    assert all(isinstance(t, msgspec.Struct) for t in seen[True])
+    assert [t.id for t in seen[True]] == [t["id"] for t in sms_env.tasks()]
