@@ -31,15 +31,18 @@ class Sample:
         return max(self.values)
 
 
-def interleave(variants: dict[str, Callable[[], object]], repeats: int, warmup: int = 1) -> dict[str, Sample]:
+def interleave(variants: dict[str, Callable[[], object]], repeats: int, warmup: int = 1,
+               setup: dict[str, Callable[[], object]] | None = None) -> dict[str, Sample]:
     """Run every variant once per round, ``repeats`` rounds, rotating the order each round so no
     variant always runs first (after a GC-heavy neighbour, on a cold cache ...). Warm-up rounds
-    are run the same way and dropped."""
+    are run the same way and dropped. ``setup[name]``, when given, runs untimed right before."""
     names = list(variants)
     samples = {name: Sample(name) for name in names}
     for round_no in range(warmup + repeats):
         shift = round_no % len(names)
         for name in names[shift:] + names[:shift]:
+            if setup and name in setup:
+                setup[name]()
             start = time.perf_counter()
             variants[name]()
             elapsed = (time.perf_counter() - start) * 1000.0

@@ -69,6 +69,12 @@ class EmulatorProcess:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    def answer_next(self, body: Any) -> None:
+        """The next ``GET /v3/tasks`` is answered 200 with ``body`` (a fault of the emulator's)."""
+        done = requests.post(f"{self.url}/_emulator/faults", timeout=30,
+                             json={"responses": [{"kind": "respond", "status": 200, "body": body}]})
+        done.raise_for_status()
+
     def env(self) -> dict[str, str]:
         """What the functions read to reach this emulator."""
         return {"SMS_ENDPOINT": self.url, "HUAWEICLOUD_SDK_AK": LOCAL_AK, "HUAWEICLOUD_SDK_SK": LOCAL_SK,
@@ -108,14 +114,18 @@ class RawFetcher:
             self._sessions.append(session)
         return session
 
-    def get(self, limit: int, offset: int = 0) -> dict[str, Any]:
+    def raw(self, limit: int, offset: int = 0) -> bytes:
+        """The page's body as bytes, unparsed."""
         request = SdkRequest(method="GET", schema=self._url.scheme, host=self._url.netloc, resource_path="/v3/tasks",
                              query_params=[("limit", str(limit)), ("offset", str(offset))],
                              header_params={"Content-Type": "application/json"}, body="")
         self._signer.sign(request)
         response = self._session().get(request.url, headers=request.header_params, timeout=30)
         response.raise_for_status()
-        return json.loads(response.content)
+        return response.content
+
+    def get(self, limit: int, offset: int = 0) -> dict[str, Any]:
+        return json.loads(self.raw(limit, offset))
 
     def close(self) -> None:
         for session in self._sessions:

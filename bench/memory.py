@@ -6,9 +6,12 @@ import json
 import os
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 
-from bench.common import ROOT, Sample, table
-from bench.emulator import EmulatorProcess
+from bench.common import ROOT, Sample, interleave, table
+from bench.emulator import EmulatorProcess, RawFetcher
+from bench.scan import RAW_WORKERS, raw_stream_scan
 
 REPEATS = 3
 CHILD = ROOT / "bench" / "children" / "summary_rss.py"
@@ -27,21 +30,49 @@ def _run_child(emulator: EmulatorProcess) -> dict[str, float]:
     return out
 
 
+def _fastest_workers(fetcher: RawFetcher, pools: dict[int, ThreadPoolExecutor]) -> int:
+    calibration = interleave({str(n): (lambda p=pool: raw_stream_scan(fetcher, p)) for n, pool in pools.items()},
+                             repeats=1, warmup=0)
+    return min(pools, key=lambda n: calibration[str(n)].median)
+
+
 def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
+    """Peak RSS per fleet, plus the summary's time against the raw concurrent scan of the same
+    pages (``bench.scan.raw_stream_scan``, the fastest worker count, keeping no task), run in the
+    same rounds."""
     peak = {e.tasks: Sample(f"summary of {e.tasks} tasks, peak RSS", unit="MiB") for e in emulators}
     base = {e.tasks: Sample(f"  after imports ({e.tasks})", unit="MiB") for e in emulators}
     took = {e.tasks: Sample(f"  summary time ({e.tasks})") for e in emulators}
+    raw = {e.tasks: Sample(f"  raw concurrent scan ({e.tasks})") for e in emulators}
     pages = {}
-    for round_no in range(REPEATS):
-        for emulator in emulators if round_no % 2 == 0 else emulators[::-1]:
-            out = _run_child(emulator)
-            peak[emulator.tasks].values.append(out["vm_hwm_kib"] / 1024.0)
-            base[emulator.tasks].values.append(out["after_imports_kib"] / 1024.0)
-            took[emulator.tasks].values.append(out["elapsed_ms"])
-            pages[emulator.tasks] = out["pages"]
-    rows = [s for e in emulators for s in (peak[e.tasks], base[e.tasks], took[e.tasks])]
+    fetchers = {e.tasks: RawFetcher(e.url) for e in emulators}
+    pools = {n: ThreadPoolExecutor(max_workers=n) for n in RAW_WORKERS}
+    try:
+        best = {e.tasks: _fastest_workers(fetchers[e.tasks], pools) for e in emulators}
+        for round_no in range(REPEATS):
+            for emulator in emulators if round_no % 2 == 0 else emulators[::-1]:
+                n = emulator.tasks
+                out = _run_child(emulator)
+                peak[n].values.append(out["vm_hwm_kib"] / 1024.0)
+                base[n].values.append(out["after_imports_kib"] / 1024.0)
+                took[n].values.append(out["elapsed_ms"])
+                pages[n] = out["pages"]
+                start = time.perf_counter()
+                assert raw_stream_scan(fetchers[n], pools[best[n]]) == n
+                raw[n].values.append((time.perf_counter() - start) * 1000.0)
+    finally:
+        for pool in pools.values():
+            pool.shutdown()
+        for fetcher in fetchers.values():
+            fetcher.close()
+    rows = [s for e in emulators for s in (peak[e.tasks], base[e.tasks], took[e.tasks], raw[e.tasks])]
     table("memory: timer summary (shared.summary.summarise.summarise) in a fresh process", rows,
           note="peak = the child's VmHWM (ru_maxrss is no use here: Linux carries the parent's peak into it\n"
                "across fork+exec); the emulator runs in another process; "
-               + ", ".join(f"{n} tasks = {p} pages" for n, p in pages.items()))
-    return {str(n): s for n, s in peak.items()}
+               + ", ".join(f"{n} tasks = {p} pages" for n, p in pages.items())
+               + "\nraw = SDK-signed GETs + json.loads on the fastest of " + str(RAW_WORKERS) + " threads: "
+               + ", ".join(f"{n} tasks: {w}" for n, w in best.items()))
+    out: dict[str, Sample] = {str(n): s for n, s in peak.items()}
+    out.update({f"time {n}": s for n, s in took.items()})
+    out.update({f"raw {n}": s for n, s in raw.items()})
+    return out

@@ -6,7 +6,11 @@ memory holds at most a window of pages and callers that stream (the summary) nev
 fleet. Every page's ``count`` must match the first: a fleet that changes mid-scan is reported,
 never silently merged. Retryable failures are retried with backoff inside the deadline; when the
 remaining time can't cover another page (1.5x the slowest page so far), or a page in flight is
-cut short by it, the scan stops after the pages already handed over and says so (``partial``)."""
+cut short by it, the scan stops after the pages already handed over and says so (``partial``).
+
+Each page's bytes are decoded and checked in one pass (``shared.validation.decode``): the tasks
+handed on are typed objects when the page is valid, parsed dicts when the reference path judged
+it. With ``keep_json`` each page also carries its ``tasks`` array as SMS sent it, for splicing."""
 from __future__ import annotations
 
 import functools
@@ -25,7 +29,8 @@ from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
 from shared.read.task_ids import TaskIds
 from shared.scope import Deadline, in_scope
 from shared.transport.retry import RetryPolicy
-from shared.validation.validate import Violation, validate_response
+from shared.validation.decode import DecodedPage, MalformedPage, decode_page, truncate_array
+from shared.validation.validate import Violation
 
 SMS_MAX_PAGE = 200
 SMS_MAX_OFFSET = 65535  # the doc's range for offset: beyond it SMS can't be paged
@@ -62,8 +67,9 @@ def _check_page_size(count: int, offset: int, limit: int, tasks: list[Any]) -> N
 class Page:
     index: int
     offset: int
-    tasks: list[dict[str, Any]]
+    tasks: list[Any]  # typed tasks (attributes) from a valid page, dicts otherwise
     raw: RawPage
+    tasks_json: bytes | None = None  # the page's ``tasks`` array as sent (``keep_json``)
 
 
 @dataclass
@@ -97,21 +103,34 @@ def _rebase(v: Violation, base_index: int) -> Violation:
     return Violation(pointer=pointer, rule=v.rule, value=v.value, message=v.message)
 
 
+Decode = Callable[[bytes], DecodedPage]
+
+
+def _decoded(raw: RawPage, decode: Decode) -> DecodedPage:
+    try:
+        return decode(raw.content)
+    except MalformedPage as exc:  # retryable: a body cut short or garbled on the way
+        raise UpstreamError(502, {"error_code": "SMSFN.0512", "error_msg": str(exc)}, retryable=True,
+                            upstream_status=raw.status) from None
+
+
 def fetch_page(
     client: SmsTasksClient,
     params: list[tuple[str, str]],
     deadline: Deadline,
     policy: RetryPolicy,
+    decode: Decode,
     sleep: Callable[[float], None] = time.sleep,
-) -> tuple[RawPage, int]:
-    """One page with retries on retryable failures (``shared.transport.retry``: a ``Retry-After`` that
-    can't be waited for within the deadline gives the failure back at once); returns the page
-    and how many retries it took."""
+) -> tuple[RawPage, DecodedPage, int]:
+    """One page, fetched and decoded, with retries on retryable failures (``shared.transport.retry``:
+    a ``Retry-After`` that can't be waited for within the deadline gives the failure back at once);
+    returns the page, its decoding and how many retries it took."""
     attempt = 0
     while True:
         attempt += 1
         try:
-            return client.list_tasks_raw(params, deadline), attempt - 1
+            raw = client.list_tasks_raw(params, deadline)
+            return raw, _decoded(raw, decode), attempt - 1
         except UpstreamError as exc:
             if not exc.retryable:
                 raise
@@ -119,18 +138,6 @@ def fetch_page(
             if wait.seconds is None:
                 raise
             sleep(wait.seconds)
-
-
-def page_tasks(raw: RawPage) -> list[dict[str, Any]]:
-    """The page's ``tasks`` (``[]`` when warn mode let an odd shape through)."""
-    tasks = raw.data.get("tasks")
-    return tasks if isinstance(tasks, list) else []
-
-
-def page_count(raw: RawPage) -> int | None:
-    """The page's ``count`` when it is an integer, else None."""
-    count = raw.data.get("count")
-    return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
 class Scanner:
@@ -145,6 +152,7 @@ class Scanner:
         concurrency: int = 4,
         max_tasks: int = 10000,
         retry: RetryPolicy | None = None,
+        keep_json: bool = False,
     ) -> None:
         self.client = client
         self.deadline = deadline
@@ -152,45 +160,49 @@ class Scanner:
         self.concurrency = max(1, concurrency)
         self.max_tasks = max_tasks
         self.retry = retry or RetryPolicy()
+        self._decode: Decode = functools.partial(decode_page, mode=validation, splice=keep_json)
 
-    def _fetch_checked(self, params: list[tuple[str, str]]) -> tuple[RawPage, int, Any]:
-        raw, retries = fetch_page(self.client, params, self.deadline, self.retry)
-        report = None if self.validation == "off" else validate_response(raw.data, self.validation)
-        return raw, retries, report
+    def _fetch_checked(self, params: list[tuple[str, str]]) -> tuple[RawPage, DecodedPage, int]:
+        return fetch_page(self.client, params, self.deadline, self.retry, self._decode)
 
-    def _record(self, result: ScanResult, raw: RawPage, retries: int, report: Any, base: int) -> None:
+    def _record(self, result: ScanResult, raw: RawPage, page: DecodedPage, retries: int, base: int) -> None:
         result.pages += 1
         result.retries += retries
         if raw.request_id:
             result.request_ids.append(raw.request_id)
+        report = page.report
         if report is not None and not report.ok:
             result.add_violations(list(report.violations), report.total, base)
 
-    def one_page(self, query: TaskQuery) -> tuple[RawPage, ScanResult]:
+    def one_page(self, query: TaskQuery) -> tuple[RawPage, ScanResult, list[Any]]:
+        """One page as asked: its bytes (passed through), what was seen, and its decoded tasks."""
         start = time.perf_counter()
-        raw, retries, report = self._fetch_checked(query.sms_params())
-        result = ScanResult(count=page_count(raw))
-        self._record(result, raw, retries, report, 0)
-        result.fetched = len(page_tasks(raw))
+        raw, page, retries = self._fetch_checked(query.sms_params())
+        result = ScanResult(count=page.count)
+        self._record(result, raw, page, retries, 0)
+        result.fetched = len(page.tasks)
         result.elapsed_ms = (time.perf_counter() - start) * 1000.0
-        return raw, result
+        return raw, result, page.tasks
 
     def scan(self, query: TaskQuery, on_page: Callable[[Page], None]) -> ScanResult:
         """Every page from ``query.offset`` on, up to ``max_tasks`` tasks."""
         start = time.perf_counter()
         size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
-        raw, retries, report = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
-        result = ScanResult(count=page_count(raw))
-        self._record(result, raw, retries, report, 0)
+        raw, page, retries = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
+        result = ScanResult(count=page.count)
+        self._record(result, raw, page, retries, 0)
         if result.count is not None:
-            _check_page_size(result.count, query.offset, size, page_tasks(raw))
-        first_tasks = page_tasks(raw)[: self.max_tasks]
+            _check_page_size(result.count, query.offset, size, page.tasks)
+        first_tasks, first_json = page.tasks, page.tasks_json
+        if len(first_tasks) > self.max_tasks:  # a page larger than the cap (limit > SMS_ALL_MAX_TASKS)
+            first_tasks = first_tasks[: self.max_tasks]
+            first_json = None if first_json is None else truncate_array(first_json, self.max_tasks)
         ids = TaskIds()
         ids.check(first_tasks, query.offset)
         result.fetched = len(first_tasks)
-        on_page(Page(0, query.offset, first_tasks, raw))
+        on_page(Page(0, query.offset, first_tasks, raw, first_json))
         first_ms = raw.elapsed_ms
-        del raw, first_tasks, report  # not pinned while the other pages stream through
+        del raw, page, first_tasks, first_json  # not pinned while the other pages stream through
         if result.count is None:
             result.partial, result.partial_reason = True, "SMS gave no count; only the first page was read"
             return self._done(result, start)
@@ -227,7 +239,7 @@ class Scanner:
         window of in-flight pages and the one being consumed are held."""
         first_count = result.count
         assert first_count is not None
-        pending: deque[tuple[int, int, Future[tuple[RawPage, int, Any]]]] = deque()
+        pending: deque[tuple[int, int, Future[tuple[RawPage, DecodedPage, int]]]] = deque()
         page_ms = max(first_page_ms, 1.0)  # grows to the slowest page seen
         todo = deque(enumerate(offsets, start=1))
         fetch = in_scope(self._fetch_checked)  # worker threads log under this invocation's request id
@@ -247,7 +259,7 @@ class Scanner:
                         break
                     index, offset, future = pending.popleft()
                     try:
-                        raw, retries, report = future.result()
+                        raw, page, retries = future.result()
                     except UpstreamError as exc:
                         # A page that failed because the deadline cut it short ends the scan as
                         # partial (the pages so far are good); with time left, the failure is real.
@@ -256,16 +268,15 @@ class Scanner:
                         result.partial, result.partial_reason = True, f"{OUT_OF_TIME} ({exc.error_code})"
                         break
                     page_ms = max(page_ms, raw.elapsed_ms)
-                    seen = page_count(raw)
+                    seen = page.count
                     if seen != first_count:
                         raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
-                    self._record(result, raw, retries, report, offset - query.offset)
-                    tasks = page_tasks(raw)
-                    _check_page_size(first_count, offset, min(size, end - offset), tasks)
-                    ids.check(tasks, offset)
-                    result.fetched += len(tasks)
-                    on_page(Page(index, offset, tasks, raw))
-                    del raw, tasks, report, future  # consumed: don't pin it while waiting for the next
+                    self._record(result, raw, page, retries, offset - query.offset)
+                    _check_page_size(first_count, offset, min(size, end - offset), page.tasks)
+                    ids.check(page.tasks, offset)
+                    result.fetched += len(page.tasks)
+                    on_page(Page(index, offset, page.tasks, raw, page.tasks_json))
+                    del raw, page, future  # consumed: don't pin it while waiting for the next
             finally:
                 for _, _, future in pending:
                     future.cancel()

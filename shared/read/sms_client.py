@@ -39,6 +39,10 @@ from shared.transport.bounded import BodyTooLarge, GuardedAdapter, deadline_guar
 from shared.transport.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 
 LIST_TASKS_PATH = "/v3/tasks"
+# ``huaweicloudsdkcore.client.Client``'s own agent; its User-Agent is this, "; ", then the config's
+# ``user_agent`` or the core's environment string (``_user_agent`` below). Not imported from the
+# client module: that costs cold-start time (tests/integration/test_sdk_parity.py checks the result).
+SDK_AGENT = "huaweicloud-usdk-python/3.0"
 
 _sdk_logger = logging.getLogger("HuaweiCloud-SDK.sms-functions")
 _sdk_logger.addHandler(logging.NullHandler())
@@ -62,12 +66,12 @@ class UpstreamError(ApiError):
 
 @dataclass(frozen=True)
 class RawPage:
-    """One ``ListTasks`` answer as SMS sent it."""
+    """One ``ListTasks`` answer as SMS sent it, undecoded."""
 
-    data: dict[str, Any]
     content: bytes  # the body as received: passed through unchanged when nothing needs rewriting
     request_id: str | None
     elapsed_ms: float
+    status: int = 200
 
 
 class _PerRequestTimeoutConfig(HttpConfig):
@@ -152,6 +156,7 @@ class SmsTasksClient:
         config.ignore_ssl_verification = not settings.verify_tls
         self._config = config
         self._http = _Transport(config, None, _NoRaiseExceptionHandler(), _sdk_logger)
+        self._user_agent = _user_agent(config)
 
     def close(self) -> None:
         self._http.close()
@@ -165,7 +170,8 @@ class SmsTasksClient:
             resource_path=url.path.rstrip("/") + LIST_TASKS_PATH,
             query_params=params,
             # Only the encodings urllib3 decodes with a bounded output.
-            header_params={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"},
+            header_params={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate",
+                           "User-Agent": self._user_agent},
             body="",
             stream=True,  # read by read_capped: bounded, and inside the deadline guard
         )
@@ -197,16 +203,10 @@ class SmsTasksClient:
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         if not 200 <= status < 300:
             raise _status_error(status, headers, content)
-        try:
-            data = json.loads(content)
-        except ValueError:
-            raise _bad_gateway("SMSFN.0512", "SMS answered with malformed JSON", retryable=True,
-                               upstream_status=status) from None
-        if not isinstance(data, dict):
-            raise _bad_gateway("SMSFN.0512", f"SMS answered with a JSON {type(data).__name__}, not an object",
-                               retryable=True, upstream_status=status)
-        return RawPage(data=data, content=content, request_id=headers.get("X-Request-Id"),
-                       elapsed_ms=elapsed_ms)
+        # The body is handed on as bytes: the pager decodes it straight into the checked types
+        # (shared.validation.decode), and reports a body that is no JSON object (SMSFN.0512).
+        return RawPage(content=content, request_id=headers.get("X-Request-Id"), elapsed_ms=elapsed_ms,
+                       status=status)
 
     def _exchange(self, params: list[tuple[str, str]]) -> tuple[int, Any, bytes]:
         response = self._http.do_request_sync(self._signed_request(params))
@@ -214,6 +214,16 @@ class SmsTasksClient:
             return response.status_code, response.headers, read_capped(response, self._settings.max_body_bytes)
         finally:
             response.close()
+
+
+def _user_agent(config: HttpConfig) -> str:
+    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``)."""
+    extra = config.user_agent
+    if extra is None:
+        from huaweicloudsdkcore.http.user_agent import user_agent_string
+
+        extra = user_agent_string
+    return "; ".join(filter(None, [SDK_AGENT, extra]))
 
 
 def _out_of_time(start: float) -> UpstreamError:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.errors import fn_error
+from shared.validation.decode import member
 
 MAX_ECHOED_ID_CHARS = 64  # an id comes from upstream: echoed short, as JSON data
 
@@ -19,7 +20,7 @@ class TaskIds:
         before raises 409 ``SMSFN.0409``. Tasks without a string id are left to validation."""
         seen = self._seen
         for index, task in enumerate(tasks):
-            task_id = task.get("id") if isinstance(task, dict) else None
+            task_id = member(task, "id")  # a dict, or a typed task from a valid page
             if not isinstance(task_id, str):
                 continue
             if task_id in seen:

@@ -1,7 +1,7 @@
 """Migration summary: a streaming, bounded-memory digest of SMS ``ListTasks`` tasks.
 
 Used by the timer function (pushed to chat webhooks) and by ``GET /v3/tasks/summary``. Input is
-the raw task dicts of the ListTasks response, fed one at a time as pages arrive
+the ListTasks tasks (typed from a valid page, else dicts), fed one at a time as pages arrive
 (``SummaryBuilder.add``); the builder keeps counters and, per list, a heap of at most
 ``max_items`` entries, never the tasks themselves. Output follows
 ``shared/schemas/summary.schema.json``. Nothing here reads the wall clock: "now" is the tick time.
@@ -110,6 +110,7 @@ from shared.summary.fields import (
     text,
 )
 from shared.summary.topk import SortKey, TopK
+from shared.validation.decode import is_record, member
 from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
 
 SCHEMA_VERSION = 1
@@ -193,17 +194,17 @@ def change_window(now: datetime, interval_seconds: int, clock_skew_seconds: int)
     return ChangeWindow(nominal - interval_ms - skew_ms, now_ms + skew_ms)
 
 
-def _speed(task: Mapping[str, Any]) -> float | None:
-    speed = number(task.get("migrate_speed"))
+def _speed(task: Any) -> float | None:
+    speed = number(member(task, "migrate_speed"))
     if speed is None or not 0.0 <= speed <= MAX_SPEED_MBPS:
         return None
     return round(speed, 3)
 
 
 def _estimated_completion(
-    task: Mapping[str, Any], facts: SubTaskFacts, now_ms: int, skew_ms: int
+    task: Any, facts: SubTaskFacts, now_ms: int, skew_ms: int
 ) -> str | None:
-    reported = epoch_ms(task.get("estimate_complete_time"))
+    reported = epoch_ms(member(task, "estimate_complete_time"))
     if reported is not None and now_ms - skew_ms <= reported <= now_ms + MAX_ETA_MS:
         return iso_ms(reported)
     progress, started = facts.progress, facts.first_start_ms
@@ -241,21 +242,22 @@ class SummaryBuilder:
         return self._window
 
     def add(self, task: Any) -> None:
-        """Account for one raw task dict. Never raises on odd data; a non-dict counts as OTHER."""
+        """Account for one task: a dict or a typed task (``shared.validation.decode``). Never raises
+        on odd data; anything but a JSON object counts as OTHER."""
         self._scanned += 1
-        if not isinstance(task, Mapping):
+        if not is_record(task):
             for counter in (self._by_state, self._by_type, self._by_os):
                 counter[OTHER] += 1
             return
-        state = norm_enum(task.get("state"), self._states)
+        state = norm_enum(member(task, "state"), self._states)
         self._by_state[state or OTHER] += 1
-        self._by_type[bucket(task.get("type"), self._task_types)] += 1
+        self._by_type[bucket(member(task, "type"), self._task_types)] += 1
         self._by_os[task_os(task)] += 1
         if state is None or not (state in RUNNING_STATES or state in FAILED_STATES or state == SUCCESS_STATE):
             return
-        facts = sub_task_facts(task.get("sub_tasks"))
+        facts = sub_task_facts(member(task, "sub_tasks"))
         # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
-        ident = (text(task.get("id")) or "", text(task.get("name")) or "", self._scanned)
+        ident = (text(member(task, "id")) or "", text(member(task, "name")) or "", self._scanned)
         if state in RUNNING_STATES:
             self._add_running(task, state, facts, ident)
         elif state in FAILED_STATES:
@@ -271,8 +273,8 @@ class SummaryBuilder:
         for task in tasks:
             self.add(task)
 
-    def _add_running(self, task: Mapping[str, Any], state: str, facts: SubTaskFacts, ident: SortKey) -> None:
-        started = facts.first_start_ms or epoch_ms(task.get("create_date"))
+    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+        started = facts.first_start_ms or epoch_ms(member(task, "create_date"))
         speed = _speed(task)
         self._running.offer(
             (_UNKNOWN_LAST if started is None else started, *ident),
@@ -301,14 +303,14 @@ class SummaryBuilder:
                 },
             )
 
-    def _add_failed(self, task: Mapping[str, Any], state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
         failed_at = facts.last_end_ms
         self._failed.offer(
             (1 if failed_at is None else -failed_at, *ident),
             lambda: {
                 **_who(task),
                 "state": state,
-                "error": parse_error(task.get("error_json")),
+                "error": parse_error(member(task, "error_json")),
                 "failed_at": None if failed_at is None else iso_ms(failed_at),
             },
         )
@@ -347,8 +349,8 @@ class SummaryBuilder:
         }
 
 
-def _who(task: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": text(task.get("id")), "name": text(task.get("name"))}
+def _who(task: Any) -> dict[str, Any]:
+    return {"id": text(member(task, "id")), "name": text(member(task, "name"))}
 
 
 def load_summary_schema() -> dict[str, Any]:

@@ -1,4 +1,6 @@
-"""Tolerant readers for the raw ListTasks task dicts the summary works on.
+"""Tolerant readers for the ListTasks tasks the summary works on: typed tasks decoded from a valid
+page (``shared.validation.decode``: attributes named as the JSON members) or plain dicts (a page the
+reference path judged, ``off`` mode, tasks the event function already read); ``member`` reads both.
 
 Real responses drift from the API reference: any field may be null, missing, of another type or
 out of range. Every reader here returns ``None`` (or a neutral value) instead of raising, so one
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from shared.validation.decode import is_record, member
 from shared.vocabulary import OTHER, os_types
 
 # Dates before 2000-01-01 are treated as unset: SMS and emulators use 0 for "not ended yet", and a
@@ -138,29 +141,29 @@ def sub_task_facts(sub_tasks: Any) -> SubTaskFacts:
     count = 0
     points = 0.0
     first_start = last_end = last_activity = None
-    current: Mapping[str, Any] | None = None
+    current: Any = None
     current_start = -1
     for sub in sub_tasks:
-        if not isinstance(sub, Mapping):
+        if not is_record(sub):
             continue
         count += 1
-        start = epoch_ms(sub.get("start_date"))
-        end = epoch_ms(sub.get("end_date"))
+        start = epoch_ms(member(sub, "start_date"))
+        end = epoch_ms(member(sub, "end_date"))
         first_start = _min(first_start, start)
         last_end = _max(last_end, end)
         last_activity = _max(last_activity, _max(start, end))
         if end is not None:
             points += 100.0
             continue
-        points += clamp_progress(sub.get("progress")) or 0
+        points += clamp_progress(member(sub, "progress")) or 0
         if start is not None and start >= current_start:
             current, current_start = sub, start
     progress = round(points / count, 1) if count else None
     current_view = None
     if current is not None:
         current_view = {
-            "name": text(current.get("name")),
-            "progress": clamp_progress(current.get("progress")),
+            "name": text(member(current, "name")),
+            "progress": clamp_progress(member(current, "progress")),
         }
     return SubTaskFacts(count, progress, first_start, last_end, last_activity, current_view)
 
@@ -219,22 +222,22 @@ def _short_repr(obj: Any) -> str:
         return f"<unprintable {type(obj).__name__}>"
 
 
-def source_server_label(task: Mapping[str, Any]) -> str | None:
+def source_server_label(task: Any) -> str | None:
     """The source server's ``name``, else its ``ip``, else its ``id``; None when absent."""
-    server = task.get("source_server")
-    if not isinstance(server, Mapping):
+    server = member(task, "source_server")
+    if not is_record(server):
         return None
     for key in ("name", "ip", "id"):
-        label = text(server.get(key))
+        label = text(member(server, key))
         if label:
             return label
     return None
 
 
-def task_os(task: Mapping[str, Any]) -> str:
+def task_os(task: Any) -> str:
     """The task's ``os_type`` bucket, falling back to the source server's (doc spells it Windows)."""
-    found = norm_enum(task.get("os_type"), os_types())
-    server = task.get("source_server")
-    if found is None and isinstance(server, Mapping):
-        found = norm_enum(server.get("os_type"), os_types())
+    found = norm_enum(member(task, "os_type"), os_types())
+    server = member(task, "source_server")
+    if found is None and is_record(server):
+        found = norm_enum(member(server, "os_type"), os_types())
     return found or OTHER

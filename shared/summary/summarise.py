@@ -59,7 +59,8 @@ def summarise(
     stall_after_seconds: int | None = None,
 ) -> tuple[dict[str, Any], ScanResult]:
     builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds)
-    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks)
+    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks,
+                          typed=True)  # the builder reads typed tasks: no dicts built
     summary = _checked(builder.build(result.count, schema_violations=result.violation_total,
                                      partial=result.partial))
     if result.partial:

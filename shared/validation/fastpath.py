@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
+from keyword import iskeyword
 from typing import Annotated, Any, Literal, Union
 
 from shared.validation.modes import inline_refs
@@ -64,8 +65,11 @@ class Unsupported(ValueError):
     """The schema uses something this compiler does not translate exactly."""
 
 
-def compile_fastpath(schema: Any) -> Accepts | None:
-    """``accepts(doc) -> bool`` for ``schema``, or None when the schema is outside the subset."""
+def compile_type(schema: Any) -> Any | None:
+    """The ``msgspec`` type standing for ``schema`` (see the table above), or None when the schema
+    is outside the subset. Decoding JSON bytes into it (``msgspec.json.Decoder(type)``) parses and
+    checks in one pass: what decodes satisfies the schema. Object members keep their JSON name as
+    attribute name when it is a plain Python name, so decoded objects read as ``task.state``."""
     import msgspec  # deferred: only validation needs it
 
     try:
@@ -75,7 +79,17 @@ def compile_fastpath(schema: Any) -> Accepts | None:
         pass  # None is not a valid document: expected, the type is usable
     except (Unsupported, TypeError, ValueError):
         return None  # ValueError: refs inline_refs cannot resolve; TypeError: unions msgspec refuses
+    return type(None) if target is None else target  # so that None always means "outside the subset"
 
+
+def compile_fastpath(schema: Any) -> Accepts | None:
+    """``accepts(doc) -> bool`` for ``schema`` (parsed JSON), or None when the schema is outside the
+    subset."""
+    import msgspec
+
+    target = compile_type(schema)
+    if target is None:
+        return None
     convert = msgspec.convert
 
     def accepts(doc: Any) -> bool:
@@ -181,17 +195,34 @@ class _Compiler:
         msgspec = self.msgspec
         names = list(dict.fromkeys([*props, *required]))
         fields = []
+        taken = {n for n in names if _plain_name(n)}
         for index, name in enumerate(names):
             if not isinstance(name, str):
                 raise Unsupported(f"property name {name!r}")
             kind = self.type_of(props.get(name, True))
-            # Python names f0, f1 ... with the JSON name as the wire name: any member name works.
+            # The JSON name is the wire name; the attribute is that name when Python allows it,
+            # else a free ``m<index>``: any member name works.
+            attr = name if _plain_name(name) else _free_name(index, taken)
             spec = msgspec.field(name=name) if name in required else msgspec.field(name=name, default=None)
-            fields.append((f"f{index}", kind, spec))
+            fields.append((attr, kind, spec))
         self.structs += 1
         # gc=False: these objects are dropped at once and hold no cycles, so GC tracking is waste.
         return msgspec.defstruct(f"Fast{self.structs}", fields, kw_only=True, gc=False,
                                  forbid_unknown_fields=extra is False)
+
+
+def _plain_name(name: Any) -> bool:
+    """A name usable as a struct attribute as is (msgspec reserves leading underscores)."""
+    return isinstance(name, str) and name.isidentifier() and not iskeyword(name) \
+        and not name.startswith("_")
+
+
+def _free_name(index: int, taken: set[str]) -> str:
+    attr = f"m{index}"
+    while attr in taken:
+        attr += "_"
+    taken.add(attr)
+    return attr
 
 
 def _admits(kinds: list[str] | None, value: Any) -> bool:

@@ -152,10 +152,19 @@ def validate_document(
     fast = compile_fast_check(schema_name, mode)
     if fast is not None and fast(doc):  # the common case: proven valid in one C pass
         return ValidationReport.clean(schema_name, mode)
+    return reference_report(doc, schema_name, mode, limit=limit)
+
+
+def reference_report(
+    doc: Any, schema_name: str, mode: str, *, limit: int = MAX_VIOLATIONS
+) -> ValidationReport:
+    """The authority's verdict on ``doc`` (parsed JSON): ``jsonschema_rs`` decides and lists the
+    violations. For documents the fast path (or a typed decode) did not accept."""
+    if _check_mode(mode) == "off":
+        return ValidationReport.clean(schema_name, mode)
     validator = compile_validator(schema_name, mode)
     try:
-        if validator.is_valid(doc):  # valid after all (e.g. 1.0 for an integer, refused by the fast path)
-            return ValidationReport.clean(schema_name, mode)
+        # One pass: no errors means valid after all (e.g. 1.0 for an integer, refused by the fast path).
         violations, total = _collect(validator.iter_errors(doc), limit)
     except ValueError as exc:  # not JSON data at all (non-string keys, sets ...)
         violations, total = [Violation("", "json", _small(doc), _clip(f"not JSON data: {exc}"))], 1

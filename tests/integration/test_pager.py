@@ -3,6 +3,7 @@
 stage (SMS's offset limit, the deadline estimate, failures at the deadline). No timing asserts."""
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from shared.read.sms_client import RawPage, UpstreamError, get_client
 from shared.read.tasks import scanner_for
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
+from shared.validation.decode import member
 
 pytestmark = pytest.mark.integration
 
@@ -26,7 +28,7 @@ def scanner(deadline: Deadline | None = None, **kwargs: Any) -> Scanner:
 def collect(s: Scanner, query: TaskQuery) -> tuple[list[Page], list[str], Any]:
     pages: list[Page] = []
     result = s.scan(query, pages.append)
-    return pages, [t["id"] for p in pages for t in p.tasks], result
+    return pages, [member(t, "id") for p in pages for t in p.tasks], result
 
 
 def query(limit: int, offset: int = 0) -> TaskQuery:
@@ -163,8 +165,8 @@ class FakeClient:
             self.fail(number, deadline)
         tasks = [{"id": f"t{i}"} for i in range(offset, min(offset + limit, self.count))]
         elapsed = self.first_elapsed_ms if number == 1 else 1.0
-        return RawPage(data={"count": self.count, "tasks": tasks}, content=b"", request_id=f"r{number}",
-                       elapsed_ms=elapsed)
+        content = json.dumps({"count": self.count, "tasks": tasks}).encode()
+        return RawPage(content=content, request_id=f"r{number}", elapsed_ms=elapsed)
 
 
 class FakeDeadline(Deadline):
