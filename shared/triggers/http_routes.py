@@ -59,7 +59,8 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
     except ApiError as exc:
         level = logger.warning if exc.status < 500 else logger.error
         level("request failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
-        out = error_response(exc)
+        # RFC 9110: a 405 lists what is allowed in ``Allow`` too, not only in the body.
+        out = error_response(exc, {"Allow": ", ".join(ALLOWED_METHODS)} if exc.status == 405 else None)
     except Exception as exc:  # the last line of defence: log it all, answer with no internals
         logger.error("unexpected error", error_type=type(exc).__name__,
                      trace=redact_text("".join(traceback.format_exception(exc))))
