@@ -77,7 +77,7 @@ class EmulatorProcess:
 
 def use_emulator(emulator: EmulatorProcess) -> None:
     """Point this process's settings at ``emulator`` and drop the cached client of another one."""
-    from shared import sms_client
+    from shared.read import sms_client
 
     os.environ.update(emulator.env())
     sms_client.reset_client_cache()

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -35,13 +36,16 @@ from huaweicloudsdkcore.exceptions.exceptions import SdkException
 
 from deploy import triggers as trig
 from deploy.fg import Account, DeployError, FunctionGraph
-from deploy.package import DIST
+from deploy.package import DIRECT_UPLOAD_LIMITS, DIST, over_limit_advice
 from deploy.state import VERSION_FIELDS, Artifact, DesiredFunction, Manifest, config_changes, desired_function
 from project import template
 
 T = TypeVar("T")
 OFFLINE_PROJECT = "{project_id}"
-MAX_INLINE_UPLOAD = 40 * 1024 * 1024  # FunctionGraph's limit for a zip sent in the request (base64)
+FUNCTION_TYPE = "v2"
+MAX_VERSIONS = 20  # per function, latest included (user guide, "Versions")
+# The names deploy gives the versions it publishes: v<UTC time>[-NN], so name order is publish order.
+OUR_VERSION = re.compile(r"v\d{8}-\d{6}(-\d{2})?")
 
 
 @dataclass
@@ -111,9 +115,9 @@ def ensure_dependency(run: Runner, artifact: Artifact, runtime: str) -> str:
                 if tag in str(version.get("description") or ""):
                     run.note(f"dependency {artifact.name} version {version.get('version')} holds {artifact.describe()}")
                     return str(version["id"])
-    if artifact.size * 4 / 3 > MAX_INLINE_UPLOAD:
-        raise DeployError(f"{artifact.path} is too big to upload inline; upload it to OBS and create the "
-                          "dependency version from there")
+    if artifact.size > DIRECT_UPLOAD_LIMITS["dependency"]:
+        raise DeployError(f"{artifact.path} is over FunctionGraph's {DIRECT_UPLOAD_LIMITS['dependency'] // 1_000_000} "
+                          f"MB limit for a direct upload: {over_limit_advice('dependency')}")
 
     def upload() -> str:
         created = run.api.create_dependency_version(artifact.name, runtime, artifact.read(), tag)
@@ -140,7 +144,8 @@ def ensure_function(run: Runner, want: DesiredFunction, account: Account, app: s
     urn = account.function_urn(app, want.name, "latest")
     current = run.fg.show_function(urn) if run.fg is not None else None
     if current is None:
-        fields = {**want.config(), "package": app, "code_filename": want.code_filename,
+        # type v2: v1 is deprecated, and CreateFunction still defaults to it.
+        fields = {**want.config(), "type": FUNCTION_TYPE, "package": app, "code_filename": want.code_filename,
                   "depend_version_list": deps, "encrypted_user_data": want.encrypted_user_data()}
         run.change("CreateFunction", want.name, _masked_create(want, app, deps),
                    lambda: run.api.create_function(fields, want.code.read()), None)
@@ -180,35 +185,102 @@ def _holds(version: dict[str, Any], want: DesiredFunction, fingerprint: str) -> 
     return version.get("code_filename") == want.code_filename and not config_changes(config, version)
 
 
-def ensure_alias(run: Runner, want: DesiredFunction, account: Account, app: str, alias: str, deps: list[str],
-                 exists: bool) -> None:
-    """Points ``alias`` at a version holding exactly this state, publishing one when none does."""
+def _ours(version: dict[str, Any]) -> bool:
+    description = str(version.get("version_description") or version.get("description") or "")
+    return "fp:" in description or bool(OUR_VERSION.fullmatch(str(version.get("version"))))
+
+
+def _aliased(aliases: list[dict[str, Any]]) -> set[str]:
+    """Versions an alias points at, its weighted (canary) versions included."""
+    out = {str(a.get("version")) for a in aliases}
+    for a in aliases:
+        out.update(str(v) for v in (a.get("additional_version_weights") or {}))
+    return out
+
+
+def prune_versions(run: Runner, name: str, urn: str, versions: list[dict[str, Any]],
+                   aliases: list[dict[str, Any]], keep: int, room: int = 0) -> list[dict[str, Any]]:
+    """Deletes versions deploy published that no alias points to, oldest first, keeping the ``keep``
+    newest of them, and more if ``room`` new ones must fit under the cap. Returns what remains."""
+    published = sorted((v for v in versions if str(v.get("version")).lower() != "latest"),
+                       key=lambda v: str(v.get("version")))
+    spare = MAX_VERSIONS - 1 - len(published) - room  # latest counts against the cap
+    pinned = _aliased(aliases)
+    candidates = [v for v in published if _ours(v) and str(v.get("version")) not in pinned]
+    excess = max(len(candidates) - keep, -spare if spare < 0 else 0)
+    doomed = candidates[:excess] if excess > 0 else []
+    if spare + len(doomed) < 0:
+        raise DeployError(f"{name} holds {len(published)} versions (FunctionGraph allows {MAX_VERSIONS - 1} besides "
+                          "latest) and not enough of them are deploy's own unaliased ones to make room; lower "
+                          "deployment.keep_versions or delete versions by hand")
+    for version in doomed:
+        label = str(version["version"])
+        run.change("DeleteFunctionVersion", name, f"{label} (no alias points to it; keep_versions={keep})",
+                   lambda v=label: run.api.delete_version(urn, v), None)
+    gone = {str(v["version"]) for v in doomed}
+    return [v for v in versions if str(v.get("version")) not in gone]
+
+
+def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings: template.Deployment,
+                 deps: list[str], exists: bool) -> bool:
+    """Points the alias at a version holding exactly this state, publishing one when none does
+    (after making room under the version cap), then prunes versions nothing needs any more.
+    True when the alias was created or moved."""
+    app, alias = settings.app, settings.alias or ""
     urn = account.function_urn(app, want.name, "latest")
     fingerprint = want.fingerprint(deps)
     versions = run.fg.list_versions(urn) if exists and run.fg is not None else []
+    aliases = run.fg.list_aliases(urn) if exists and run.fg is not None else []
     held = [v for v in versions if str(v.get("version")).lower() != "latest" and _holds(v, want, fingerprint)]
     if held:
         version = str(held[-1]["version"])
         run.note(f"{want.name} version {version} holds this state (fp:{fingerprint})")
     else:
+        versions = prune_versions(run, want.name, urn, versions, aliases, settings.keep_versions, room=1)
         base = "v" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
         taken = {str(v.get("version")) for v in versions}
-        name = next(n for n in (base, *(f"{base}-{i}" for i in range(2, 100))) if n not in taken)
+        # Two-digit suffixes keep name order = publish order within one second.
+        name = next(n for n in (base, *(f"{base}-{i:02d}" for i in range(2, 100))) if n not in taken)
         description = f"{run.ref} code:{want.code.sha256[:12]} fp:{fingerprint}"
         version = run.change("CreateFunctionVersion", want.name, f"{name} ({description})",
                              lambda: str(run.api.publish_version(urn, name, description).get("version", name)),
                              name)
-    aliases = run.fg.list_aliases(urn) if exists and run.fg is not None else []
+        versions = [*versions, {"version": version, "version_description": description}]
     current = next((a for a in aliases if a.get("name") == alias), None)
     description = f"managed by make deploy ({run.ref})"
+    moved = current is None or str(current.get("version")) != version
     if current is None:
         run.change("CreateVersionAlias", want.name, f"{alias} -> {version}",
                    lambda: run.api.create_alias(urn, alias, version, description), None)
-    elif str(current.get("version")) != version:
+    elif moved:
         run.change("UpdateVersionAlias", want.name, f"{alias}: {current.get('version')} -> {version}",
                    lambda: run.api.update_alias(urn, alias, version, description), None)
     else:
         run.note(f"{want.name} alias {alias} -> {version}")
+    others = [a for a in aliases if a.get("name") != alias]
+    prune_versions(run, want.name, urn, versions, [*others, {"name": alias, "version": version}],
+                   settings.keep_versions)
+    return moved
+
+
+# --- asynchronous invocation -------------------------------------------------------------------------
+
+def ensure_async_config(run: Runner, want: DesiredFunction, urn: str, exists: bool, moved: bool) -> None:
+    """Retries and on-success/on-failure destinations of asynchronous invocations (timers, SMN,
+    EventGrid ... invoke asynchronously), set on what the triggers call. Whether FunctionGraph keeps
+    them per alias or per version behind it is not documented: they are read back through the
+    alias after it moved, so either way a version without them gets them."""
+    desired = want.async_config
+    if desired is None:
+        return
+    # A dry run cannot read the settings of a version it only planned to publish or point at.
+    readable = exists and run.fg is not None and not (run.dry_run and moved)
+    current = run.fg.show_async_config(urn) if readable and run.fg is not None else None
+    if current is not None and trig.matches(desired, current):
+        run.note(f"{want.name} async invocation settings")
+        return
+    run.change("UpdateFunctionAsyncInvokeConfig", want.name, _show(desired),
+               lambda: run.api.put_async_config(urn, desired), None)
 
 
 # --- triggers ----------------------------------------------------------------------------------------
@@ -219,7 +291,7 @@ def ensure_triggers(run: Runner, fn: template.Function, urn: str, exists: bool, 
     by_key: dict[tuple[str, str], dict[str, Any]] = {}
     for t in current:
         by_key.setdefault(trig.identity(str(t.get("trigger_type_code")), t.get("event_data") or {}), t)
-    target = f"{fn.name} on {urn.rsplit(':', 1)[-1]}"
+    target = f"{fn.name} on {urn.rsplit(':', 1)[-1].lstrip('!')}"
     for want in desired:
         if want.unresolved:
             run.say(f"  note {fn.name}/{want.name}: {', '.join(want.unresolved)} not set; a real deploy needs it")
@@ -307,10 +379,10 @@ def deploy(options: Options, fg: FunctionGraph | None = None, env: dict[str, str
     for want in wanted:
         deps = [dep_ids[want.dependency.name]] if want.dependency else []
         exists = ensure_function(run, want, account, settings.app, deps)
-        if settings.alias:
-            ensure_alias(run, want, account, settings.app, settings.alias, deps, exists)
-        trigger_urn = account.function_urn(settings.app, want.name, settings.alias or "latest")
-        ensure_triggers(run, want.fn, trigger_urn, exists, settings.prune_triggers)
+        moved = ensure_alias(run, want, account, settings, deps, exists) if settings.alias else False
+        target = account.target_urn(settings.app, want.name, settings.alias)
+        ensure_async_config(run, want, target, exists, moved)
+        ensure_triggers(run, want.fn, target, exists, settings.prune_triggers)
     n = len(run.changes)
     if options.dry_run:
         say(f"DRY_RUN: {n} change(s) planned, nothing changed")

@@ -25,15 +25,21 @@ from huaweicloudsdkfunctiongraph.v2 import (
     CreateFunctionVersionRequestBody,
     CreateVersionAliasRequest,
     CreateVersionAliasRequestBody,
+    DeleteFunctionRequest,
     DeleteFunctionTriggerRequest,
+    FuncAsyncDestinationConfig,
     FuncCode,
+    FuncDestinationConfig,
     FunctionGraphClient,
     ListDependenciesRequest,
     ListDependencyVersionRequest,
     ListFunctionTriggersRequest,
     ListFunctionVersionsRequest,
     ListVersionAliasesRequest,
+    ShowFunctionAsyncInvokeConfigRequest,
     ShowFunctionConfigRequest,
+    UpdateFunctionAsyncInvokeConfigRequest,
+    UpdateFunctionAsyncInvokeConfigRequestBody,
     UpdateFunctionCodeRequest,
     UpdateFunctionCodeRequestBody,
     UpdateFunctionConfigRequest,
@@ -52,22 +58,38 @@ class DeployError(SystemExit):
     """A deploy that cannot go on; the message says what to fix."""
 
 
+# Answers that mean "it does not exist", whatever the HTTP status: FSS.1051 function (404 in the
+# CreateVersionAlias example), FSS.1053 alias (answered with 401, not 404). Any other 404 counts too.
+# Sources and what stays unchecked: docs/deploy.md, "Platform assumptions".
+NOT_FOUND_CODES = frozenset({"FSS.1051", "FSS.1053"})
+
+
 @dataclass(frozen=True)
 class Account:
     region: str
     project_id: str
 
     def function_urn(self, app: str, name: str, qualifier: str | None = None) -> str:
+        """``qualifier`` is a version (``latest``, ``v20260101-000000``): ``<urn>:<version>``."""
         urn = f"urn:fss:{self.region}:{self.project_id}:function:{app}:{name}"
         return f"{urn}:{qualifier}" if qualifier else urn
+
+    def alias_urn(self, app: str, name: str, alias: str) -> str:
+        """An alias is addressed as ``<urn>:!<alias>`` (ListVersionAliases/ShowVersionAlias examples);
+        ``<urn>:<alias>`` would name a version called like the alias."""
+        return f"{self.function_urn(app, name)}:!{alias}"
+
+    def target_urn(self, app: str, name: str, alias: str | None) -> str:
+        """What triggers and async settings hang on: the alias, or the latest code without one."""
+        return self.alias_urn(app, name, alias) if alias else self.function_urn(app, name, "latest")
 
 
 def _json(response: Any) -> Any:
     return response.to_json_object() if response is not None else None
 
 
-def _is_missing(exc: ServiceResponseException) -> bool:
-    return exc.status_code == 404
+def is_missing(exc: ServiceResponseException) -> bool:
+    return exc.status_code == 404 or str(getattr(exc, "error_code", "") or "") in NOT_FOUND_CODES
 
 
 class FunctionGraph:
@@ -108,7 +130,7 @@ class FunctionGraph:
         try:
             return _json(self.client.show_function_config(ShowFunctionConfigRequest(function_urn=urn)))
         except ServiceResponseException as exc:
-            if _is_missing(exc):
+            if is_missing(exc):
                 return None
             raise
 
@@ -141,6 +163,11 @@ class FunctionGraph:
                 return out
             marker = str(nxt)
 
+    def delete_version(self, urn: str, version: str) -> None:
+        """DeleteFunction on a version URN removes that version only (never ``latest``)."""
+        base = urn.rsplit(":", 1)[0] if urn.endswith(":latest") else urn
+        self.client.delete_function(DeleteFunctionRequest(function_urn=f"{base}:{version}"))
+
     def publish_version(self, urn: str, version: str, description: str) -> dict[str, Any]:
         body = CreateFunctionVersionRequestBody(version=version, description=description)
         return _json(self.client.create_function_version(CreateFunctionVersionRequest(function_urn=urn, body=body)))
@@ -157,13 +184,36 @@ class FunctionGraph:
         return _json(self.client.update_version_alias(
             UpdateVersionAliasRequest(function_urn=urn, alias_name=name, body=body)))
 
+    # --- asynchronous invocation -------------------------------------------------------------------
+
+    def show_async_config(self, urn: str) -> dict[str, Any] | None:
+        try:
+            return _json(self.client.show_function_async_invoke_config(
+                ShowFunctionAsyncInvokeConfigRequest(function_urn=urn)))
+        except ServiceResponseException as exc:
+            if is_missing(exc):
+                return None
+            raise
+
+    def put_async_config(self, urn: str, fields: dict[str, Any]) -> dict[str, Any]:
+        destinations = fields.get("destination_config") or {}
+        config = FuncAsyncDestinationConfig(**{
+            when: FuncDestinationConfig(destination=d["destination"], param=d["param"])
+            for when, d in destinations.items()})
+        body = UpdateFunctionAsyncInvokeConfigRequestBody(
+            max_async_retry_attempts=fields.get("max_async_retry_attempts"),
+            max_async_event_age_in_seconds=fields.get("max_async_event_age_in_seconds"),
+            destination_config=config)
+        return _json(self.client.update_function_async_invoke_config(
+            UpdateFunctionAsyncInvokeConfigRequest(function_urn=urn, body=body)))
+
     # --- triggers ------------------------------------------------------------------------------
 
     def list_triggers(self, urn: str) -> list[dict[str, Any]]:
         try:
             return _json(self.client.list_function_triggers(ListFunctionTriggersRequest(function_urn=urn))) or []
         except ServiceResponseException as exc:
-            if _is_missing(exc):
+            if is_missing(exc):
                 return []
             raise
 

@@ -15,8 +15,12 @@ With ``deployment.dependency: null`` every code zip is self-contained instead.
 Dependencies are wheels for FunctionGraph's platform (Linux x86_64, manylinux2014, CPython of the
 function's runtime), never for this machine; every wheel must be pinned in constraints.txt. They
 are unpacked here rather than by ``pip install --target`` (which records the local wheel path in
-``direct_url.json`` and would break byte-for-byte reproducibility). Tests, benchmarks, caches,
-C sources and scripts are left out."""
+``direct_url.json`` and would break byte-for-byte reproducibility).
+
+Only what runs is shipped: tests, benchmarks, caches, C sources, type stubs, scripts, dist-info
+files nothing reads at run time, and the parts of distributions the functions never import
+(``UNUSED_PATHS``) are left out, so the dependency stays well under FunctionGraph's 10 MB limit
+for a directly uploaded zip. tests/deploy/test_package.py invokes every packaged function."""
 from __future__ import annotations
 
 import argparse
@@ -42,7 +46,20 @@ MANIFEST = "manifest.json"
 
 # Path parts never shipped: caches, test suites, benchmarks.
 _SKIP_DIRS = {"__pycache__", "tests", "test", "benchmarks", ".pytest_cache", ".mypy_cache", ".ruff_cache"}
-_SKIP_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".pyx", ".pxd", ".pyi")
+_SKIP_SUFFIXES = (".pyc", ".pyo", ".c", ".h", ".pyx", ".pxd", ".pyi", "py.typed")
+# Per distribution (normalised name), paths that never run here. pymongo's wheel also carries bson,
+# which huaweicloudsdkcore imports: bson stays, the MongoDB driver and its DNS resolver (dnspython)
+# go. pyyaml's libyaml accelerator is optional: yaml falls back to its pure-Python loader.
+UNUSED_PATHS: dict[str, tuple[str, ...]] = {
+    "pymongo": ("pymongo/", "gridfs/"),
+    "dnspython": ("dns/", "dnspython-"),
+    "pyyaml": ("_yaml/", "yaml/_yaml."),
+}
+# dist-info files kept: METADATA (importlib.metadata reads it) and licence texts, which travel with
+# every copy; RECORD, WHEEL, SBOMs, entry points ... are read by installers only.
+_DIST_INFO_KEEP = re.compile(r"[^/]+\.dist-info/(METADATA|licenses/.+|(LICEN[CS]E|COPYING|NOTICE|AUTHORS)[^/]*)")
+# FunctionGraph's limits for a zip uploaded in the request; above them the zip goes through OBS.
+DIRECT_UPLOAD_LIMITS = {"function": 40_000_000, "dependency": 10_000_000}  # bytes (MB, the strict reading)
 _WHEEL_NAME = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)-")
 
 
@@ -126,11 +143,19 @@ def download_wheels(target: Target, requirements: Path, constraints: Path, cache
     return wheels
 
 
+def _unused(distribution: str, name: str) -> bool:
+    if ".dist-info/" in name and not _DIST_INFO_KEEP.fullmatch(name):
+        return True
+    return name.startswith(UNUSED_PATHS.get(distribution, ()))
+
+
 def wheel_entries(wheels: list[Path]) -> dict[str, Entry]:
     """Wheels unpacked as an installer would into site-packages (PEP 427): purelib/platlib go to
     the root; scripts, headers and data files are not needed by an imported library."""
     entries: dict[str, Entry] = {}
     for wheel in wheels:
+        m = _WHEEL_NAME.match(wheel.name)
+        distribution = _normalize(m["name"]) if m else wheel.name
         with zipfile.ZipFile(wheel) as zf:
             for info in zf.infolist():
                 if info.is_dir():
@@ -142,7 +167,7 @@ def wheel_entries(wheels: list[Path]) -> dict[str, Entry]:
                         continue
                     parts = parts[2:]
                     name = "/".join(parts)
-                if _skipped(parts):
+                if _skipped(parts) or _unused(distribution, name):
                     continue
                 if name in entries:
                     raise SystemExit(f"{wheel.name}: {name} is also in another wheel")
@@ -228,12 +253,28 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
+def over_limit_advice(kind: str) -> str:
+    if kind == "dependency":
+        return ("upload the zip to an OBS bucket and create the dependency version from it "
+                "(CreateDependencyVersion with depend_type obs and depend_link = the object's URL)")
+    return "upload the zip to an OBS bucket and point the function at it (code_type obs, code_url)"
+
+
 def report(manifest: dict[str, Any], out: Path) -> str:
-    """One line per zip: path, size, file count, hash prefix."""
-    rows = [(_shown(out / r["zip"]), r) for r in (*manifest["functions"].values(), *manifest["dependencies"].values())]
-    width = max((len(name) for name, _ in rows), default=0)
-    return "\n".join(f"{name:<{width}}  {human_size(r['size']):>10}  {r['files']:>5} files  sha256 {r['sha256'][:16]}"
-                     for name, r in rows)
+    """One line per zip: path, size against FunctionGraph's direct-upload limit, file count, hash
+    prefix; a zip above its limit gets a line saying how to upload it through OBS."""
+    rows = [(_shown(out / r["zip"]), kind, r) for kind, section in (("function", "functions"),
+                                                                   ("dependency", "dependencies"))
+            for r in manifest[section].values()]
+    width = max((len(name) for name, _, _ in rows), default=0)
+    lines = []
+    for name, kind, r in rows:
+        limit = DIRECT_UPLOAD_LIMITS[kind]
+        lines.append(f"{name:<{width}}  {human_size(r['size']):>10}  {100 * r['size'] / limit:5.1f}% of the "
+                     f"{limit // 1_000_000} MB {kind} upload limit  {r['files']:>5} files  sha256 {r['sha256'][:16]}")
+        if r["size"] > limit:
+            lines.append(f"  {name} is over the limit: {over_limit_advice(kind)}")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -12,6 +12,7 @@ from typing import Any
 from deploy.fg import DeployError
 from deploy.package import MANIFEST, human_size
 from deploy.triggers import matches, substitute
+from deploy.validate import environment_problems
 from project.template import Function
 
 # Plain environment variable holding a salted, slow hash of the function's secrets: FunctionGraph
@@ -102,6 +103,8 @@ class DesiredFunction:
     secrets: dict[str, str] = field(repr=False)
     environment: dict[str, str] = field(default_factory=dict)
     vpc: dict[str, Any] | None = None  # ${NAME} already filled in
+    log_config: dict[str, str] | None = None  # LTS group/stream, ${NAME} filled in; None: FunctionGraph's own
+    async_config: dict[str, Any] | None = None  # UpdateFunctionAsyncInvokeConfig body, ${NAME} filled in
 
     @property
     def name(self) -> str:
@@ -128,7 +131,15 @@ class DesiredFunction:
             "user_data": json.dumps(self.environment, sort_keys=True, separators=(",", ":")),
             # Only when the template asks for one: a VPC set up outside the template is left alone.
             **({"func_vpc": self.vpc} if self.vpc else {}),
+            **self._logs(),
         }
+
+    def _logs(self) -> dict[str, Any]:
+        if not (self.fn.logs or {}).get("lts", True):
+            return {"enable_lts_log": False}
+        # enable_lts_log without log_config: FunctionGraph creates a log group and stream itself
+        # (CreateFunction reference); with one, the function logs to that group/stream.
+        return {"enable_lts_log": True, **({"log_config": self.log_config} if self.log_config else {})}
 
     def encrypted_user_data(self) -> str | None:
         return json.dumps(self.secrets, sort_keys=True, separators=(",", ":")) if self.secrets else None
@@ -137,6 +148,40 @@ class DesiredFunction:
         """Identifies what a published version holds: code, dependencies, settings, secrets."""
         payload = {"code": self.code.sha256, "dependencies": sorted(dependency_versions), "config": self.config()}
         return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _filled(fn: Function, what: str, node: Any, env: Mapping[str, str], allow_unresolved: bool) -> Any:
+    """``node`` with ``${NAME}`` from the deployer's environment; a real deploy stops on a missing one."""
+    if not node:
+        return None
+    missing: list[str] = []
+    out = substitute(node, env, missing)
+    if missing and not allow_unresolved:
+        raise DeployError(f"{fn.name}: {what} needs {', '.join(sorted(set(missing)))} in the environment")
+    return out
+
+
+# template key -> UpdateFunctionAsyncInvokeConfig field
+ASYNC_FIELDS = {"retries": "max_async_retry_attempts", "max_event_age_s": "max_async_event_age_in_seconds"}
+
+
+def async_config(fn: Function, env: Mapping[str, str], allow_unresolved: bool = False) -> dict[str, Any] | None:
+    """The function's ``async_invoke`` as FunctionGraph's body: retries, event age and the
+    on_success/on_failure destinations (``param`` is a JSON string, e.g. ``{"topic_urn": ...}``)."""
+    spec = _filled(fn, "async_invoke", fn.async_invoke, env, allow_unresolved)
+    if not spec:
+        return None
+    body: dict[str, Any] = {theirs: int(spec[ours]) for ours, theirs in ASYNC_FIELDS.items() if ours in spec}
+    destinations = {}
+    for when in ("on_success", "on_failure"):
+        target = spec.get(when)
+        if target:
+            params = {k: v for k, v in target.items() if k != "destination"}
+            destinations[when] = {"destination": target["destination"],
+                                  "param": json.dumps(params, sort_keys=True, separators=(",", ":"))}
+    if destinations:
+        body["destination_config"] = destinations
+    return body
 
 
 def desired_function(fn: Function, manifest: Manifest, env: Mapping[str, str],
@@ -148,18 +193,18 @@ def desired_function(fn: Function, manifest: Manifest, env: Mapping[str, str],
                           f"says {fn.runtime}: run `make package`")
     dep_name = manifest.function_dependency.get(fn.name)
     secrets = read_secrets(fn, env, forbidden)
+    too_big = environment_problems(fn.name, dict(fn.environment), secrets)  # now with the secrets' lengths
+    if too_big:
+        raise DeployError("; ".join(too_big))
     environment = dict(fn.environment)
     digest = secrets_digest(fn.name, secrets)
     if digest:
         environment[SECRETS_DIGEST_VAR] = digest
-    vpc = None
-    if fn.vpc:
-        missing: list[str] = []
-        vpc = substitute(fn.vpc, env, missing)
-        if missing and not allow_unresolved:
-            raise DeployError(f"{fn.name}: vpc needs {', '.join(sorted(set(missing)))} in the environment")
+    vpc = _filled(fn, "vpc", fn.vpc, env, allow_unresolved)
+    logs = _filled(fn, "logs", {k: v for k, v in (fn.logs or {}).items() if k != "lts"}, env, allow_unresolved)
     return DesiredFunction(fn, manifest.functions[fn.name], manifest.dependencies.get(dep_name) if dep_name else None,
-                           secrets, environment, vpc)
+                           secrets, environment, vpc, {k: str(v) for k, v in logs.items() if v} if logs else None,
+                           async_config(fn, env, allow_unresolved))
 
 
 # What a published version's snapshot carries and a deploy sets (ListFunctionVersions has no
@@ -167,11 +212,18 @@ def desired_function(fn: Function, manifest: Manifest, env: Mapping[str, str],
 VERSION_FIELDS = ("runtime", "handler", "memory_size", "timeout", "xrole", "user_data")
 
 
+# Fields ShowFunctionConfig may leave out (the documented response does not promise them): compared
+# only when FunctionGraph returns them, so a deploy stays idempotent under either reading.
+ECHO_OPTIONAL = frozenset({"enable_lts_log", "log_config"})
+
+
 def config_changes(desired: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     """Fields whose deployed value differs: name -> (current, desired). ``user_data`` compares as
     the environment it encodes, so key order or spacing never counts as a change."""
     out: dict[str, tuple[Any, Any]] = {}
     for key, want in desired.items():
+        if key in ECHO_OPTIONAL and key not in current:
+            continue
         have = current.get(key)
         if key == "user_data":
             try:

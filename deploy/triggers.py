@@ -136,7 +136,12 @@ def _apig(spec: Mapping[str, Any], fn: Function) -> tuple[str, dict[str, Any]]:
                          ("instance_id", "instance_id")):
         if spec.get(ours):
             data[theirs] = spec[ours]
-    return "APIG", data  # DEDICATEDGATEWAY once an instance id remains after substitution
+    # APIG is the shared gateway; with an instance id left after substitution it is a dedicated one.
+    return "APIG", data
+
+
+def _dedicated(spec: Mapping[str, Any], fn: Function) -> tuple[str, dict[str, Any]]:
+    return "DEDICATEDGATEWAY", _apig(spec, fn)[1]
 
 
 def _timer(spec: Mapping[str, Any], fn: Function) -> tuple[str, dict[str, Any]]:
@@ -185,8 +190,8 @@ def _cts(spec: Mapping[str, Any], fn: Function) -> tuple[str, dict[str, Any]]:
 
 
 MAPPERS: dict[str, Callable[[Mapping[str, Any], Function], tuple[str, dict[str, Any]]]] = {
-    "APIG": _apig, "TIMER": _timer, "SMN": _smn, "EVENTGRID": _eventgrid, "KAFKA": _kafka,
-    "DMS": _dms, "CTS": _cts,
+    "APIG": _apig, "DEDICATEDGATEWAY": _dedicated, "TIMER": _timer, "SMN": _smn, "EVENTGRID": _eventgrid,
+    "KAFKA": _kafka, "DMS": _dms, "CTS": _cts,
 }
 
 
@@ -202,6 +207,10 @@ def desired_trigger(trigger: Trigger, fn: Function, env: Mapping[str, str] | Non
     data = substitute(data, env, missing)
     if type_code == "APIG" and data.get("instance_id"):  # a dedicated gateway has its own trigger type
         type_code = "DEDICATEDGATEWAY"
+    if type_code == "DEDICATEDGATEWAY" and not data.get("instance_id") and not missing:
+        raise Unresolved(f"{fn.name}/{trigger.name}: a DEDICATEDGATEWAY trigger needs the gateway's instance id: "
+                         "set APIG_INSTANCE_ID (instance_id in template.yaml); the shared gateway (APIG) is "
+                         "closed to new accounts")
     if missing and not allow_unresolved:
         raise Unresolved(f"{fn.name}/{trigger.name}: set {', '.join(sorted(set(missing)))} in the environment")
     status = "ACTIVE" if trigger.spec.get("enabled", True) else "DISABLED"

@@ -3,7 +3,10 @@
 Schema errors come first (a file that breaks the schema is not checked further); then the
 references: code folders, handler files and handler functions (found by parsing, not importing,
 so a handler with heavy imports or side effects is still checked), event files (valid JSON),
-secrets not also given as plain environment, unique trigger names, well-formed ``${NAME}``."""
+secrets not also given as plain environment, unique trigger names, well-formed ``${NAME}``, and
+FunctionGraph's limits the schema cannot express: a function's environment (plain and secret
+variables together) at most 20 entries and 4096 characters, an API Gateway backend timeout at
+least the function's, and no path twice in one API group."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +27,31 @@ SCHEMA = ROOT / "template.schema.json"
 # ${NAME} or ${NAME:-default}: ids of existing cloud resources, filled in at deploy time.
 PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _ANY_DOLLAR_BRACE = re.compile(r"\$\{[^}]*\}?")
+# FunctionGraph's environment limits, per function, encrypted variables included.
+MAX_ENV_ENTRIES = 20
+MAX_ENV_CHARS = 4096
+# deploy adds a digest of the secrets as one more plain variable (deploy.state.SECRETS_DIGEST_VAR)
+_DIGEST_ENTRY = ("DEPLOY_SECRETS_DIGEST", "0" * 32)
+API_GATEWAY_TYPES = ("APIG", "DEDICATEDGATEWAY")
+
+
+def environment_problems(where: str, plain: dict[str, str], secrets: dict[str, str]) -> list[str]:
+    """Counts as the strictest reading of "4096 characters": the JSON text of the variables (names,
+    values and punctuation), plain and encrypted together. Names only in the message, never values."""
+    entries = dict(plain)
+    if secrets:
+        entries.update(secrets)
+        entries.setdefault(*_DIGEST_ENTRY)
+    chars = len(json.dumps(dict(plain), separators=(",", ":")))
+    if secrets:
+        chars += len(json.dumps({**secrets, _DIGEST_ENTRY[0]: _DIGEST_ENTRY[1]}, separators=(",", ":")))
+    out = []
+    if len(entries) > MAX_ENV_ENTRIES:
+        out.append(f"{where}: {len(entries)} environment variables (secrets included); FunctionGraph allows "
+                   f"{MAX_ENV_ENTRIES}")
+    if chars > MAX_ENV_CHARS:
+        out.append(f"{where}: environment variables take {chars} characters; FunctionGraph allows {MAX_ENV_CHARS}")
+    return out
 
 
 def schema_errors(doc: Any, schema_path: Path = SCHEMA) -> list[str]:
@@ -73,6 +101,8 @@ def _check_function(fn: template.Function, root: Path) -> list[str]:
                 problems.append(f"{where}: {handler_file.relative_to(root)} defines no {fn.handler_name!r}")
         except SyntaxError as exc:
             problems.append(f"{where}: {handler_file.relative_to(root)} does not parse: {exc.msg} (line {exc.lineno})")
+    # Secret values are unknown here: counted empty (deploy counts them again with their values).
+    problems.extend(environment_problems(where, fn.environment, {s.name: "" for s in fn.secrets}))
     clash = sorted({s.name for s in fn.secrets} & set(fn.environment))
     if clash:
         problems.append(f"{where}: {', '.join(clash)} listed as secret and as plain environment; keep it secret only")
@@ -96,7 +126,8 @@ def _check_function(fn: template.Function, root: Path) -> list[str]:
             for token in _ANY_DOLLAR_BRACE.findall(text):
                 if not PLACEHOLDER.fullmatch(token):
                     problems.append(f"{tw}: malformed placeholder {token!r}; use ${{NAME}} or ${{NAME:-default}}")
-        if trigger.type.upper() == "APIG" and int(trigger.spec.get("timeout_ms", 5000)) < fn.timeout_s * 1000:
+        backend_ms = int(trigger.spec.get("timeout_ms", 5000))  # API Gateway's default backend timeout
+        if trigger.type.upper() in API_GATEWAY_TYPES and backend_ms < fn.timeout_s * 1000:
             problems.append(f"{tw}: timeout_ms {trigger.spec.get('timeout_ms', 5000)} is below the function's "
                             f"timeout ({fn.timeout_s}s): API Gateway would give up first")
     return problems
@@ -121,8 +152,28 @@ def validate(path: Path = template.TEMPLATE, schema_path: Path = SCHEMA) -> list
         problems.append("deployment.dependency is set but requirements.txt does not exist")
     for fn in functions.values():
         problems.extend(_check_function(fn, root))
+    problems.extend(_route_clashes(functions))
     return problems
 
+
+def _route_clashes(functions: dict[str, template.Function]) -> list[str]:
+    """One path once per API group: two API Gateway triggers whose methods overlap (equal, or
+    either ANY) on the same path of the same group would define it twice."""
+    routes: list[tuple[str, str, str, str]] = []
+    problems = []
+    for fn in functions.values():
+        for trigger in fn.triggers_of("APIG"):
+            spec = trigger.spec
+            group = str(spec.get("group_id") or spec.get("group") or "")
+            method = str(spec.get("method", "GET")).upper()
+            path = str(spec["path"]).rstrip("/") or "/"
+            earlier = next((who for g, p, m, who in routes
+                            if (g, p) == (group, path) and (m == method or "ANY" in (m, method))), None)
+            if earlier:
+                problems.append(f"functions/{fn.name}/triggers/{trigger.name}: {method} {path} is already defined "
+                                f"in API group {group or '(unnamed)'} by {earlier}")
+            routes.append((group, path, method, f"{fn.name}/{trigger.name}"))
+    return problems
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -1,9 +1,9 @@
 """A FunctionGraph-like ``context`` for local runs: the same getters the runtime offers."""
 from __future__ import annotations
 
-import os
 import time
 import uuid
+from collections.abc import Mapping
 
 
 class _ContextLogger:
@@ -12,10 +12,13 @@ class _ContextLogger:
 
 
 class LocalContext:
-    """Request id, remaining time from the template's timeout, and no agency (credentials come
-    from the environment or the embedded emulator)."""
+    """Request id, remaining time from the template's timeout, no agency (credentials come from
+    the settings or the embedded emulator), and ``getUserData`` serving the settings it is given
+    (the template's environment plus overrides), as FunctionGraph serves a function's variables."""
 
-    def __init__(self, function_name: str, timeout_s: float, memory_mb: int = 256) -> None:
+    def __init__(self, function_name: str, timeout_s: float, memory_mb: int = 256,
+                 user_data: Mapping[str, str] | None = None) -> None:
+        self._user_data = dict(user_data or {})
         self._function_name = function_name
         self._timeout_s = timeout_s
         self._memory_mb = memory_mb
@@ -38,7 +41,7 @@ class LocalContext:
         return self._memory_mb
 
     def getUserData(self, key: str, default: str | None = None) -> str | None:
-        return os.environ.get(key, default)
+        return self._user_data.get(key, default)
 
     def getSecurityAccessKey(self) -> str:
         return ""

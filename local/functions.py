@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -32,11 +32,22 @@ def load_handler(fn: Function) -> Handler:
     return handler
 
 
-def apply_environment(fn: Function) -> None:
-    """The template's settings for the function, unless the caller's environment sets them."""
-    for key, value in fn.environment.items():
-        os.environ.setdefault(key, value)
+# The caller's environment overrides the template for these settings (and supplies the secrets,
+# which the template only names), as a deployer's values would.
+SETTING_PREFIXES = ("SMS_", "HUAWEICLOUD_SDK_", "WEBHOOK_", "SUMMARY_", "EVENT_", "DASHBOARD_")
 
 
-def invoke(fn: Function, event: Any) -> Any:
-    return load_handler(fn)(event, LocalContext(fn.name, fn.timeout_s, fn.memory_mb))
+def function_settings(fn: Function, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What the function's ``getUserData`` serves locally: the template's environment, then the
+    caller's values of the settings, then of the function's secrets."""
+    environ = os.environ if environ is None else environ
+    settings = dict(fn.environment)
+    settings.update({k: v for k, v in environ.items() if k.startswith(SETTING_PREFIXES)})
+    settings.update({s.name: environ[s.name] for s in fn.secrets if s.name in environ})
+    return settings
+
+
+def invoke(fn: Function, event: Any, overrides: Mapping[str, str] | None = None) -> Any:
+    """One call of the function's handler with a FunctionGraph-like context."""
+    user_data = {**function_settings(fn), **(overrides or {})}
+    return load_handler(fn)(event, LocalContext(fn.name, fn.timeout_s, fn.memory_mb, user_data))

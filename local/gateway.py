@@ -21,7 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from local.functions import apply_environment, invoke
+from local.functions import invoke
 from local.servers import serve_in_background, stop_server
 from project import template
 
@@ -107,8 +107,6 @@ class Gateway(ThreadingHTTPServer):
 
     def __init__(self, host: str = "127.0.0.1", port: int = 8080, routes: list[Route] | None = None) -> None:
         self.routes = routes if routes is not None else routes_from_template()
-        for fn in {r.function.name: r.function for r in self.routes}.values():
-            apply_environment(fn)
         self._thread: threading.Thread | None = None
         self.timers: Any = None  # a local.timers.TimerRunner when `make run` attaches one
         super().__init__((host, port), _Handler)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from local.backend import ensure_backend
-from local.functions import apply_environment, invoke
+from local.functions import invoke
 from project import template
 
 
@@ -26,7 +26,6 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot read event {event_path}: {exc}", file=sys.stderr)
         return 2
-    apply_environment(fn)
     emulator = ensure_backend()
     try:
         result = invoke(fn, event)

@@ -228,6 +228,14 @@ class _Snapshot:
         return found
 
 
+def _distinct_ids(tasks: list[fleet.Task]) -> list[fleet.Task]:
+    """The doc's example masks every id to the same placeholder; among a fleet each task gets its
+    own, as SMS's ids are (a scan that sees an id twice reports the list as changed)."""
+    for number, task in enumerate(tasks, start=1):
+        task["id"] = f"xxxxxxxx-xxxx-xxxx-xxxx-{number:012d}"
+    return tasks
+
+
 class TaskStore:
     """The served fleet. Mutations swap in a new snapshot, so a request always sees one version."""
 
@@ -238,7 +246,7 @@ class TaskStore:
         elif dataset == "fleet":
             heads = fleet.generate_heads(tasks, now_ms, seed)
             entries = [_Entry.of_head(h, now_ms) for h in heads]
-            entries += [_Entry.of_task(t) for t in fleet.load_doc_tasks()]
+            entries += [_Entry.of_task(t) for t in _distinct_ids(fleet.load_doc_tasks())]
         else:
             raise ValueError(f"unknown dataset {dataset!r}: use 'fleet' or 'doc'")
         entries.sort(key=lambda e: -e.create_date)  # stable: generation order breaks ties

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from local.functions import apply_environment, invoke
+from local.functions import invoke
 from project import template
 
 _RATE = re.compile(r"^(\d+)([mhd])$")
@@ -55,8 +55,6 @@ def declared_timers() -> list[ScheduledTimer]:
 class TimerRunner:
     def __init__(self, timers: list[ScheduledTimer] | None = None) -> None:
         self.timers = {t.trigger.name: t for t in (timers if timers is not None else declared_timers())}
-        for timer in self.timers.values():
-            apply_environment(timer.function)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

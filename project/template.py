@@ -15,6 +15,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "template.yaml"
 
 
+# An API Gateway trigger is APIG on the shared gateway (closed to new accounts) or DEDICATEDGATEWAY
+# on a dedicated instance: the local gateway, openapi.py and the tests treat both as "APIG".
+TRIGGER_FAMILIES = {"APIG": {"APIG", "DEDICATEDGATEWAY"}}
+
+
 @dataclass(frozen=True)
 class Trigger:
     type: str
@@ -51,6 +56,8 @@ class Function:
     secrets: tuple[Secret, ...] = ()
     vpc: dict[str, Any] | None = None
     invoke_events: tuple[str, ...] = ()  # samples for direct invocations (no trigger)
+    logs: dict[str, Any] | None = None  # LTS log delivery (enable_lts_log, log_config)
+    async_invoke: dict[str, Any] | None = None  # retries and destinations of asynchronous invocations
 
     def __hash__(self) -> int:
         # Fields hold dicts and lists; a function is identified by its name and code folder
@@ -67,7 +74,9 @@ class Function:
         return self.handler.rpartition(".")[2]
 
     def triggers_of(self, kind: str) -> list[Trigger]:
-        return [t for t in self.triggers if t.type.upper() == kind.upper()]
+        """Triggers of one type; ``APIG`` means any API Gateway trigger (shared or dedicated)."""
+        kinds = TRIGGER_FAMILIES.get(kind.upper(), {kind.upper()})
+        return [t for t in self.triggers if t.type.upper() in kinds]
 
     @property
     def sample_events(self) -> list[str]:
@@ -85,6 +94,7 @@ class Deployment:
     alias: str | None = "live"
     dependency: str | None = None
     prune_triggers: bool = True
+    keep_versions: int = 5  # published versions no alias points to, kept for `make rollback`
 
 
 @lru_cache(maxsize=4)
@@ -132,6 +142,8 @@ def load(path: Path = TEMPLATE) -> dict[str, Function]:
             secrets=tuple(secrets[k] for k in sorted(secrets)),
             vpc=spec.get("vpc", defaults.get("vpc")) or None,
             invoke_events=tuple(spec.get("invoke_events") or ()),
+            logs=spec.get("logs", defaults.get("logs")) or None,
+            async_invoke=spec.get("async_invoke") or None,
         )
     return functions
 
@@ -147,6 +159,7 @@ def deployment(path: Path = TEMPLATE) -> Deployment:
         alias=spec.get("alias", "live") or None,
         dependency=spec.get("dependency", f"{project}-deps") or None,
         prune_triggers=bool(spec.get("prune_triggers", True)),
+        keep_versions=int(spec.get("keep_versions", 5)),
     )
 
 

@@ -1,5 +1,6 @@
 """Reading typed settings from an environment mapping: one place for the range checks and the
-wording of their errors (a clear ``SMSFN.0500`` naming the variable, never a crash at import)."""
+wording of their errors (a clear ``SMSFN.0500`` naming the variable, never its value, never a
+crash at import)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -19,9 +20,9 @@ def env_number(env: Mapping[str, str], name: str, default: float, lo: float, hi:
     try:
         value = kind(raw)
     except ValueError:
-        raise config_error(f"{name} must be {noun} from {lo} to {hi}, got {raw!r}") from None
+        raise config_error(f"{name} must be {noun} from {lo} to {hi}") from None
     if not lo <= value <= hi:
-        raise config_error(f"{name} must be {noun} from {lo} to {hi}, got {value}")
+        raise config_error(f"{name} must be {noun} from {lo} to {hi}")
     return value
 
 
@@ -37,4 +38,4 @@ def env_flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
         return True
     if raw in FALSE_WORDS:
         return False
-    raise config_error(f"{name} must be true or false, got {raw!r}")
+    raise config_error(f"{name} must be true or false")

@@ -10,6 +10,10 @@ import re
 import sys
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from types import MappingProxyType
 from typing import Any, TextIO
 
 _SECRET_KEYS = re.compile(
@@ -27,8 +31,13 @@ _HEADER_AUTH = re.compile(
     r"((?:Authorization|X-Security-Token|X-Auth-Token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+", re.IGNORECASE
 )
 MASK = "***"
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
 
-_known_secrets: set[str] = set()
+# Most recently registered last; bounded, so rotating agency credentials in a long-lived warm
+# instance don't grow it without limit. Every invocation registers the secrets it uses again,
+# which moves them to the recent end: only secrets no invocation has used for a long while age out.
+MAX_SECRETS = 512
+_known_secrets: OrderedDict[str, None] = OrderedDict()
 # Longest first, so a secret that contains another (a URL and its token) is masked whole. An
 # immutable snapshot replaced under a lock: webhook threads register secrets while others log.
 _masking_order: tuple[str, ...] = ()
@@ -38,10 +47,15 @@ _secrets_lock = threading.Lock()
 def register_secret(value: str | None) -> None:
     """Remember a secret value so it is masked wherever it appears later."""
     global _masking_order
-    if not value or len(value) < 6 or value in _known_secrets:
+    if not value or len(value) < 6:
         return
     with _secrets_lock:
-        _known_secrets.add(value)
+        if value in _known_secrets:
+            _known_secrets.move_to_end(value)
+            return
+        _known_secrets[value] = None
+        while len(_known_secrets) > MAX_SECRETS:
+            _known_secrets.popitem(last=False)
         _masking_order = tuple(sorted(_known_secrets, key=len, reverse=True))
 
 
@@ -67,17 +81,31 @@ def redact(value: Any, key: str = "") -> Any:
 
 
 class Logger:
+    """The bound keys live in a ``ContextVar``: each invocation (thread or task) has its own, so
+    concurrent requests in one warm instance never label each other's lines."""
+
     def __init__(self, service: str = "sms-tasks", stream: TextIO | None = None) -> None:
         self.service = service
         self._stream = stream
-        self.context: dict[str, Any] = {}
+        self._context: ContextVar[Mapping[str, Any]] = ContextVar(f"log_context_{id(self)}", default=_EMPTY)
+
+    @property
+    def context(self) -> Mapping[str, Any]:
+        return self._context.get()
 
     def bind(self, **fields: Any) -> None:
-        """Keys added to every following line (request id, function name)."""
-        self.context.update(fields)
+        """Keys added to every following line of this invocation."""
+        self._context.set({**self._context.get(), **fields})
+
+    def bind_scope(self, **fields: Any) -> Token[Mapping[str, Any]]:
+        """A fresh context for one invocation; ``reset_scope`` with the token restores the old."""
+        return self._context.set(dict(fields))
+
+    def reset_scope(self, token: Token[Mapping[str, Any]]) -> None:
+        self._context.reset(token)
 
     def clear(self) -> None:
-        self.context.clear()
+        self._context.set(_EMPTY)
 
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record: dict[str, Any] = {
@@ -86,7 +114,7 @@ class Logger:
             "service": self.service,
             "message": message,
         }
-        for key, value in {**self.context, **fields}.items():
+        for key, value in {**self._context.get(), **fields}.items():
             # A field named like a fixed key is kept beside it, never over it.
             record[f"{key}_" if key in ("time", "level", "service", "message") else key] = value
         line = json.dumps(redact(record), default=str, ensure_ascii=False)

@@ -1,4 +1,4 @@
-"""The invocation's runtime facts: request id, remaining time and agency credentials.
+"""The invocation's scope: request id, remaining time, agency credentials and settings.
 
 FunctionGraph passes a context object with Java-style getters (``getRequestID()``,
 ``getRemainingTimeInMilliSeconds()``, ``getSecurityAccessKey()`` ...). ``Invocation`` reads them
@@ -6,15 +6,23 @@ once, tolerates a missing or partial context (local runs, tests) and gives the r
 ``Deadline`` so no network call outlives the function's timeout."""
 from __future__ import annotations
 
+import contextvars
+import functools
 import time
+import traceback
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import Any, TypeVar
 
-from shared.errors import ApiError
-from shared.logger import logger
+from shared.errors import ApiError, is_retryable
+from shared.logger import logger, redact_text
+from shared.settings import Settings
+
+T = TypeVar("T")
 
 # Seconds kept back from the function's remaining time for shaping and returning the response.
 RESPONSE_RESERVE_S = 0.25
@@ -62,6 +70,7 @@ class Invocation:
     deadline: Deadline
     function_name: str | None = None
     credentials: AgencyCredentials | None = None
+    context: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_context(cls, context: Any) -> Invocation:
@@ -80,19 +89,78 @@ class Invocation:
             deadline=Deadline(seconds),
             function_name=_call(context, "getFunctionName"),
             credentials=creds,
+            context=context,
         )
+
+    @cached_property
+    def settings(self) -> Settings:
+        """This invocation's settings, read once: the context's user data, then ``os.environ``.
+        Raises ``ApiError`` 500 for a bad SMS setting (sections fail later, where used)."""
+        return Settings.for_context(self.context)
+
+
+_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
+
+
+def current_invocation() -> Invocation | None:
+    """The invocation this thread or task is serving (None outside any)."""
+    return _current.get()
 
 
 @contextmanager
-def invocation_scope(context: Any, default_name: str) -> Iterator[Invocation]:
-    """One invocation of an event function: the request id and function name on every log line,
-    an ``ApiError`` logged once on its way out to FunctionGraph, the log context cleared after."""
+def invocation_scope(context: Any, default_name: str, *, log_failure: bool = True) -> Iterator[Invocation]:
+    """One invocation, entered and left here for every handler: the invocation and its log
+    context (request id, function name) are this thread's or task's own, so concurrent requests
+    in one warm instance never see each other's; both are reset in ``finally``. An ``ApiError``
+    on its way out to FunctionGraph is logged once (``log_failure``)."""
     invocation = Invocation.from_context(context)
-    logger.bind(request_id=invocation.request_id, function=invocation.function_name or default_name)
+    token = _current.set(invocation)
+    log_token = logger.bind_scope(request_id=invocation.request_id,
+                                  function=invocation.function_name or default_name)
     try:
         yield invocation
     except ApiError as exc:
-        logger.error("invocation failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
+        if log_failure:
+            logger.error("invocation failed", status=exc.status, error_code=exc.error_code,
+                         error_msg=exc.error_msg)
         raise
     finally:
-        logger.clear()
+        logger.reset_scope(log_token)
+        _current.reset(token)
+
+
+def run_once(work: Callable[[], dict[str, Any]], invocation: Invocation) -> dict[str, Any]:
+    """The failure rule of the asynchronously invoked functions (timer, events), in one place:
+    a retryable failure raises, so FunctionGraph retries and then hands it to the on-failure
+    destination; anything else (a bad event or ``user_event``, a bad setting, SMS refusing our
+    credentials, a crash) would fail every retry the same way, so it is logged at ERROR and
+    returned as the result (``ok: false``), which FunctionGraph hands to the on-success
+    destination, where people see it (docs/deploy.md)."""
+    try:
+        return work()
+    except Exception as exc:
+        if is_retryable(exc):
+            raise
+        if isinstance(exc, ApiError):
+            status, error = exc.status, exc.body()
+        else:  # a crash: its trace goes to the log only
+            logger.error("unexpected error", error_type=type(exc).__name__,
+                         trace=redact_text("".join(traceback.format_exception(exc))))
+            status, error = 500, {"error_code": "SMSFN.0500", "error_msg": "internal error; see the logs"}
+        logger.error("invocation failed; not retried (the same input would fail again)", status=status,
+                     error_code=error["error_code"], error_msg=error["error_msg"])
+        return {"ok": False, "retryable": False, "status": status, "error": error,
+                "request_id": invocation.request_id}
+
+
+def in_scope(fn: Callable[..., T]) -> Callable[..., T]:
+    """``fn`` bound to the caller's invocation and log context, for worker threads (a new thread
+    starts with an empty context). Each call runs in its own copy: one context can't be entered
+    by two threads at once."""
+    parent = contextvars.copy_context()
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> T:
+        return parent.copy().run(fn, *args, **kwargs)
+
+    return run

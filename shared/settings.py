@@ -1,67 +1,190 @@
-"""Settings from the environment (FunctionGraph passes a function's environment variables there).
+"""Every setting the functions read, from the environment FunctionGraph hands a function.
 
-Reading is cheap and never fails at import: ``Settings.from_env`` collects problems and the first
-call that needs a broken setting raises a clear ``ApiError`` (HTTP 500, ``SMSFN.0500``)."""
+FunctionGraph documents ``context.getUserData(key)`` as the way function code reads its
+environment variables, encrypted ones included; ``Environment`` asks it first and ``os.environ``
+second (local runs, tests, and runtimes that also export the variables).
+
+``Settings`` is built once per invocation (``shared.scope``). Reading never fails at import: the
+SMS settings every function needs are checked when ``Settings`` is built; the other sections
+(summary, webhooks, events) are read on first use, so a bad ``SUMMARY_*`` or ``WEBHOOK_*`` fails
+only what uses it, never ``GET /v3/tasks``. A bad setting is an ``ApiError`` (HTTP 500,
+``SMSFN.0500``) naming the variable, never its value."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from shared.env import env_flag, env_int, env_number
 from shared.errors import config_error
-from shared.validation.validate import validation_mode
+
+if TYPE_CHECKING:
+    from shared.webhooks.targets import WebhookSettings
+
+
+class ValidationMode(str, Enum):
+    """``SMS_VALIDATION``; a ``str`` so it compares and hashes as its value."""
+
+    WARN = "warn"
+    STRICT = "strict"
+    OFF = "off"
+
+
+VALIDATION_MODES: tuple[str, ...] = tuple(m.value for m in ValidationMode)
+
+
+def validation_mode(raw: str | None) -> ValidationMode:
+    """Unset or blank means warn; case and spaces are ignored."""
+    value = (raw or "").strip().lower() or ValidationMode.WARN.value
+    try:
+        return ValidationMode(value)
+    except ValueError:
+        raise ValueError(f"SMS_VALIDATION must be one of {', '.join(VALIDATION_MODES)}") from None
+
+
+class Environment(Mapping[str, str]):
+    """A function's environment: ``context.getUserData(key)`` first, then ``fallback``
+    (``os.environ``). A missing or empty user-data value falls through. Iterating lists only the
+    fallback's keys: user data can be asked for a key but not enumerated."""
+
+    def __init__(self, context: Any = None, fallback: Mapping[str, str] | None = None) -> None:
+        getter = getattr(context, "getUserData", None)
+        self._user_data = getter if callable(getter) else None
+        self._fallback = os.environ if fallback is None else fallback
+
+    def _user_value(self, key: str) -> str | None:
+        if self._user_data is None:
+            return None
+        try:
+            value = self._user_data(key)
+        except Exception:  # a runtime whose getUserData fails for unknown keys: treated as absent
+            return None
+        return value if isinstance(value, str) and value != "" else None
+
+    def __getitem__(self, key: str) -> str:
+        value = self._user_value(key)
+        return self._fallback[key] if value is None else value
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and (self._user_value(key) is not None or key in self._fallback)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._fallback)
+
+    def __len__(self) -> int:
+        return len(self._fallback)
+
+
+@dataclass(frozen=True)
+class SummarySettings:
+    interval_s: int = 3600  # SUMMARY_INTERVAL_SECONDS: the changes window of a tick
+    stall_after_s: int = 3600  # SUMMARY_STALL_AFTER_SECONDS
+    max_items: int = 50  # SUMMARY_MAX_ITEMS: entries per list in the summary
+    max_tasks: int = 100000  # SUMMARY_MAX_TASKS: tasks a summary reads at most
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SummarySettings:
+        d = cls()
+        return cls(
+            interval_s=env_int(env, "SUMMARY_INTERVAL_SECONDS", d.interval_s, 60, 30 * 86400),
+            stall_after_s=env_int(env, "SUMMARY_STALL_AFTER_SECONDS", d.stall_after_s, 60, 30 * 86400),
+            max_items=env_int(env, "SUMMARY_MAX_ITEMS", d.max_items, 0, 1000),
+            max_tasks=env_int(env, "SUMMARY_MAX_TASKS", d.max_tasks, 1, 1_000_000),
+        )
+
+
+@dataclass(frozen=True)
+class EventSettings:
+    max_record_bytes: int = 256 * 1024  # EVENT_MAX_RECORD_BYTES: the largest payload one record may carry
+    RECORD_BYTES_LIMIT = 6 * 1024 * 1024  # FunctionGraph's own cap on an event
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> EventSettings:
+        return cls(max_record_bytes=env_int(env, "EVENT_MAX_RECORD_BYTES", cls().max_record_bytes, 1024,
+                                            cls.RECORD_BYTES_LIMIT))
+
+
+def _text(env: Mapping[str, str], *names: str) -> str | None:
+    """The first of ``names`` that is set to something other than blanks, stripped."""
+    for name in names:
+        value = (env.get(name) or "").strip()
+        if value:
+            return value
+    return None
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every setting the functions read; the README's settings table lists the same names."""
+    """The SMS settings (checked when built) and the other sections (read on first use). The
+    README's settings table lists the same names."""
 
-    region: str | None = None
-    endpoint: str | None = None
-    project_id: str | None = None
-    ak: str | None = field(default=None, repr=False)
-    sk: str | None = field(default=None, repr=False)
-    security_token: str | None = field(default=None, repr=False)
-    connect_timeout: float = 3.0
-    read_timeout: float = 10.0
-    validation: str = "warn"
-    all_max_tasks: int = 10000
-    scan_concurrency: int = 4
-    page_retries: int = 2
-    verify_tls: bool = True
-    summary_interval_s: int = 3600
-    summary_stall_after_s: int = 3600
-    summary_max_items: int = 50
-    summary_max_tasks: int = 100000
+    region: str | None = None  # SMS_REGION
+    endpoint: str | None = None  # SMS_ENDPOINT (wins over the region)
+    project_id: str | None = None  # SMS_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID
+    ak: str | None = field(default=None, repr=False)  # HUAWEICLOUD_SDK_AK
+    sk: str | None = field(default=None, repr=False)  # HUAWEICLOUD_SDK_SK
+    security_token: str | None = field(default=None, repr=False)  # HUAWEICLOUD_SDK_SECURITY_TOKEN
+    connect_timeout: float = 3.0  # SMS_CONNECT_TIMEOUT
+    read_timeout: float = 10.0  # SMS_READ_TIMEOUT
+    validation: ValidationMode = ValidationMode.WARN  # SMS_VALIDATION
+    all_max_tasks: int = 10000  # SMS_ALL_MAX_TASKS
+    scan_concurrency: int = 4  # SMS_SCAN_CONCURRENCY
+    page_retries: int = 2  # SMS_PAGE_RETRIES
+    verify_tls: bool = True  # SMS_VERIFY_TLS
+    # --- issue 11: bounded upstream bodies ---
+    # SMS_MAX_BODY_BYTES: the largest decoded SMS answer read (a 200-task page is ~430 KB).
+    max_body_bytes: int = 4 * 1024 * 1024
+    # --- end issue 11 ---
+    # Where the sections and the webhook targets' ``url_env``/``secret_env`` references are read.
+    env: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
+        env = Environment() if env is None else env
+        d = cls()
         try:
             validation = validation_mode(env.get("SMS_VALIDATION"))
         except ValueError as exc:
             raise config_error(str(exc)) from None
-        endpoint = env.get("SMS_ENDPOINT", "").strip() or None
+        endpoint = _text(env, "SMS_ENDPOINT")
         if endpoint and not endpoint.startswith(("https://", "http://")):
-            raise config_error(f"SMS_ENDPOINT must be an http(s) URL, got {endpoint!r}")
+            raise config_error("SMS_ENDPOINT must be an http(s) URL")
         return cls(
-            region=env.get("SMS_REGION", "").strip() or None,
+            region=_text(env, "SMS_REGION"),
             endpoint=endpoint.rstrip("/") if endpoint else None,
-            project_id=(env.get("SMS_PROJECT_ID") or env.get("HUAWEICLOUD_SDK_PROJECT_ID") or "").strip()
-            or None,
-            ak=env.get("HUAWEICLOUD_SDK_AK", "").strip() or None,
-            sk=env.get("HUAWEICLOUD_SDK_SK", "").strip() or None,
-            security_token=env.get("HUAWEICLOUD_SDK_SECURITY_TOKEN", "").strip() or None,
-            connect_timeout=env_number(env, "SMS_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
-            read_timeout=env_number(env, "SMS_READ_TIMEOUT", 10.0, 0.1, 300.0),
+            project_id=_text(env, "SMS_PROJECT_ID", "HUAWEICLOUD_SDK_PROJECT_ID"),
+            ak=_text(env, "HUAWEICLOUD_SDK_AK"),
+            sk=_text(env, "HUAWEICLOUD_SDK_SK"),
+            security_token=_text(env, "HUAWEICLOUD_SDK_SECURITY_TOKEN"),
+            connect_timeout=env_number(env, "SMS_CONNECT_TIMEOUT", d.connect_timeout, 0.1, 60.0),
+            read_timeout=env_number(env, "SMS_READ_TIMEOUT", d.read_timeout, 0.1, 300.0),
             validation=validation,
-            all_max_tasks=env_int(env, "SMS_ALL_MAX_TASKS", 10000, 1, 1_000_000),
-            scan_concurrency=env_int(env, "SMS_SCAN_CONCURRENCY", 4, 1, 32),
-            page_retries=env_int(env, "SMS_PAGE_RETRIES", 2, 0, 10),
-            verify_tls=env_flag(env, "SMS_VERIFY_TLS", default=True),
-            summary_interval_s=env_int(env, "SUMMARY_INTERVAL_SECONDS", 3600, 60, 30 * 86400),
-            summary_stall_after_s=env_int(env, "SUMMARY_STALL_AFTER_SECONDS", 3600, 60, 30 * 86400),
-            summary_max_items=env_int(env, "SUMMARY_MAX_ITEMS", 50, 0, 1000),
-            summary_max_tasks=env_int(env, "SUMMARY_MAX_TASKS", 100000, 1, 1_000_000),
+            all_max_tasks=env_int(env, "SMS_ALL_MAX_TASKS", d.all_max_tasks, 1, 1_000_000),
+            scan_concurrency=env_int(env, "SMS_SCAN_CONCURRENCY", d.scan_concurrency, 1, 32),
+            page_retries=env_int(env, "SMS_PAGE_RETRIES", d.page_retries, 0, 10),
+            verify_tls=env_flag(env, "SMS_VERIFY_TLS", default=d.verify_tls),
+            max_body_bytes=env_int(env, "SMS_MAX_BODY_BYTES", d.max_body_bytes, 64 * 1024, 256 * 1024 * 1024),
+            env=env,
         )
+
+    @classmethod
+    def for_context(cls, context: Any) -> Settings:
+        """The settings of one invocation: user data of ``context`` first, ``os.environ`` second."""
+        return cls.from_env(Environment(context))
+
+    @cached_property
+    def summary(self) -> SummarySettings:
+        return SummarySettings.from_env(self.env)
+
+    @cached_property
+    def events(self) -> EventSettings:
+        return EventSettings.from_env(self.env)
+
+    @cached_property
+    def webhooks(self) -> WebhookSettings:
+        from shared.webhooks.targets import WebhookSettings  # only the functions that deliver pay for it
+
+        return WebhookSettings.from_env(self.env)

@@ -30,8 +30,13 @@ SUMMARY_STATES = (
 class FakeContext:
     """The getters FunctionGraph's Python runtime offers, with fixed values."""
 
-    def __init__(self, request_id: str = "req-123", remaining_ms: int = 30000, agency: bool = False) -> None:
+    def __init__(self, request_id: str = "req-123", remaining_ms: int = 30000, agency: bool = False,
+                 user_data: dict[str, str] | None = None) -> None:
         self.request_id, self.remaining_ms, self.agency = request_id, remaining_ms, agency
+        self.user_data = dict(user_data or {})
+
+    def getUserData(self, key: str, default: str | None = None) -> str | None:
+        return self.user_data.get(key, default)
 
     def getRequestID(self) -> str:
         return self.request_id

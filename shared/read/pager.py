@@ -10,7 +10,6 @@ cut short by it, the scan stops after the pages already handed over and says so 
 from __future__ import annotations
 
 import functools
-import random
 import re
 import sys
 import time
@@ -23,7 +22,9 @@ from typing import Any
 from shared.errors import ApiError
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, SmsTasksClient, UpstreamError
-from shared.scope import Deadline
+from shared.read.task_ids import TaskIds
+from shared.scope import Deadline, in_scope
+from shared.transport.retry import RetryPolicy
 from shared.validation.validate import Violation, validate_response
 
 SMS_MAX_PAGE = 200
@@ -96,18 +97,6 @@ def _rebase(v: Violation, base_index: int) -> Violation:
     return Violation(pointer=pointer, rule=v.rule, value=v.value, message=v.message)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    retries: int = 2
-    base_delay_s: float = 0.1
-    max_delay_s: float = 2.0
-
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
-            return min(retry_after, self.max_delay_s * 4)
-        return random.uniform(0, min(self.max_delay_s, self.base_delay_s * (2**attempt)))  # full jitter
-
-
 def fetch_page(
     client: SmsTasksClient,
     params: list[tuple[str, str]],
@@ -115,19 +104,21 @@ def fetch_page(
     policy: RetryPolicy,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[RawPage, int]:
-    """One page with retries on retryable failures; returns the page and how many retries it took."""
+    """One page with retries on retryable failures (``shared.transport.retry``: a ``Retry-After`` that
+    can't be waited for within the deadline gives the failure back at once); returns the page
+    and how many retries it took."""
     attempt = 0
     while True:
+        attempt += 1
         try:
-            return client.list_tasks_raw(params, deadline), attempt
+            return client.list_tasks_raw(params, deadline), attempt - 1
         except UpstreamError as exc:
-            if not exc.retryable or attempt >= policy.retries:
+            if not exc.retryable:
                 raise
-            pause = policy.delay(attempt, exc.retry_after)
-            if pause >= deadline.remaining():
+            wait = policy.plan(attempt, exc.retry_after, deadline.remaining())
+            if wait.seconds is None:
                 raise
-            sleep(pause)
-            attempt += 1
+            sleep(wait.seconds)
 
 
 def page_tasks(raw: RawPage) -> list[dict[str, Any]]:
@@ -194,6 +185,8 @@ class Scanner:
         if result.count is not None:
             _check_page_size(result.count, query.offset, size, page_tasks(raw))
         first_tasks = page_tasks(raw)[: self.max_tasks]
+        ids = TaskIds()
+        ids.check(first_tasks, query.offset)
         result.fetched = len(first_tasks)
         on_page(Page(0, query.offset, first_tasks, raw))
         first_ms = raw.elapsed_ms
@@ -212,7 +205,7 @@ class Scanner:
             result.partial_reason = f"SMS cannot page past offset {SMS_MAX_OFFSET}"
         if reachable:
             _bound_malloc_growth()
-            self._rest(query, size, reachable, end, result, on_page, first_ms)
+            self._rest(query, size, reachable, end, result, on_page, first_ms, ids)
         return self._done(result, start)
 
     def _out_of_time(self, page_ms: float) -> bool:
@@ -228,6 +221,7 @@ class Scanner:
         result: ScanResult,
         on_page: Callable[[Page], None],
         first_page_ms: float,
+        ids: TaskIds,
     ) -> None:
         """Pages after the first: at most ``concurrency`` in flight, handed over in order. Only the
         window of in-flight pages and the one being consumed are held."""
@@ -236,6 +230,7 @@ class Scanner:
         pending: deque[tuple[int, int, Future[tuple[RawPage, int, Any]]]] = deque()
         page_ms = max(first_page_ms, 1.0)  # grows to the slowest page seen
         todo = deque(enumerate(offsets, start=1))
+        fetch = in_scope(self._fetch_checked)  # worker threads log under this invocation's request id
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page") as pool:
             try:
                 while todo or pending:
@@ -247,7 +242,7 @@ class Scanner:
                         index, offset = todo.popleft()
                         limit = min(size, end - offset)
                         params = query.sms_params(limit=limit, offset=offset)
-                        pending.append((index, offset, pool.submit(self._fetch_checked, params)))
+                        pending.append((index, offset, pool.submit(fetch, params)))
                     if not pending:
                         break
                     index, offset, future = pending.popleft()
@@ -267,6 +262,7 @@ class Scanner:
                     self._record(result, raw, retries, report, offset - query.offset)
                     tasks = page_tasks(raw)
                     _check_page_size(first_count, offset, min(size, end - offset), tasks)
+                    ids.check(tasks, offset)
                     result.fetched += len(tasks)
                     on_page(Page(index, offset, tasks, raw))
                     del raw, tasks, report, future  # consumed: don't pin it while waiting for the next

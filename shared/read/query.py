@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from shared.errors import bad_request
-from shared.validation.validate import load_schema, schema_path
+from shared.schemas import load_schema, schema_path
 from shared.wire_text import NOT_UNICODE, encodable, shown
 
 QUERY_SCHEMA = schema_path("list_tasks_query")

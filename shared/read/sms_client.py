@@ -19,19 +19,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
+import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exception_handler import DefaultExceptionHandler
-from huaweicloudsdkcore.exceptions.exceptions import (
-    ConnectionException,
-    RequestTimeoutException,
-    SdkException,
-    ServiceResponseException,
-)
+from huaweicloudsdkcore.exceptions.exception_handler import ExceptionHandler
+from huaweicloudsdkcore.exceptions.exceptions import ConnectionException, RequestTimeoutException, SdkException
 from huaweicloudsdkcore.http.http_client import HttpClient
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
 from requests import RequestException, Timeout
-from urllib3.exceptions import NewConnectionError
+from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
 from shared.errors import ApiError, config_error
@@ -39,10 +35,10 @@ from shared.logger import register_secret
 from shared.read.regions import region_endpoints
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
+from shared.transport.bounded import BodyTooLarge, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 
 LIST_TASKS_PATH = "/v3/tasks"
-# Below this many seconds left there is no point starting a request.
-MIN_REQUEST_S = 0.05
 
 _sdk_logger = logging.getLogger("HuaweiCloud-SDK.sms-functions")
 _sdk_logger.addHandler(logging.NullHandler())
@@ -89,17 +85,27 @@ class _PerRequestTimeoutConfig(HttpConfig):
         self._timeout = value
 
 
-class _KeepBodyExceptionHandler(DefaultExceptionHandler):
-    """The SDK's handler, keeping the whole upstream error body (``error_param``, ``details``) and
-    ``Retry-After`` so 4xx answers pass through unchanged."""
+class _NoRaiseExceptionHandler(ExceptionHandler):
+    """The SDK's handler reads ``response.text`` whole (unbounded, decompressed) to build its
+    exception; ours leaves the streamed response alone and ``list_tasks_raw`` maps every status."""
 
     def handle_exception(self, request: Any, response: Any) -> None:
-        try:
-            super().handle_exception(request, response)
-        except ServiceResponseException as exc:
-            exc.response_content = response.content  # type: ignore[attr-defined]
-            exc.retry_after = response.headers.get("Retry-After")  # type: ignore[attr-defined]
-            raise
+        return None
+
+
+class _Transport(HttpClient):
+    """The SDK's client with its own session retry off: its ``HttpAdapter`` retries 429 itself
+    (urllib3 ``Retry``, ``status_forcelist=[429]``) before we see it, ignoring ``Retry-After``
+    and raising an error that names the upstream host and query. Retries are ``shared.transport.retry``'s;
+    the adapter's connections obey ``deadline_guard``."""
+
+    def _init_session(self) -> requests.Session:
+        session = requests.Session()
+        adapter = GuardedAdapter(pool_connections=self._config.pool_connections,
+                                 pool_maxsize=self._config.pool_maxsize)
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
 
 
 def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCredentials:
@@ -145,7 +151,7 @@ class SmsTasksClient:
         )
         config.ignore_ssl_verification = not settings.verify_tls
         self._config = config
-        self._http = HttpClient(config, None, _KeepBodyExceptionHandler(), _sdk_logger)
+        self._http = _Transport(config, None, _NoRaiseExceptionHandler(), _sdk_logger)
 
     def close(self) -> None:
         self._http.close()
@@ -158,8 +164,10 @@ class SmsTasksClient:
             host=url.netloc,
             resource_path=url.path.rstrip("/") + LIST_TASKS_PATH,
             query_params=params,
-            header_params={"Content-Type": "application/json"},
+            # Only the encodings urllib3 decodes with a bounded output.
+            header_params={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate"},
             body="",
+            stream=True,  # read by read_capped: bounded, and inside the deadline guard
         )
         # What ``process_auth_request`` does, minus its hop through the SDK's thread pool: that hop
         # costs ~0.1 ms per page and a thread start on the first request of a cold instance.
@@ -167,50 +175,73 @@ class SmsTasksClient:
         return self._credentials.sign_request(request)
 
     def list_tasks_raw(self, params: list[tuple[str, str]], deadline: Deadline) -> RawPage:
-        """One signed ``GET /v3/tasks``; raises ``UpstreamError`` with the status to answer with."""
-        if deadline.remaining() < MIN_REQUEST_S:
+        """One signed ``GET /v3/tasks``; raises ``UpstreamError`` with the status to answer with.
+        Connect, headers and body together end by the deadline (``deadline_guard``)."""
+        if deadline.remaining() < MIN_ATTEMPT_S:
             raise _timeout_error("the function's remaining time ran out before calling SMS")
         timeout = (deadline.cap(self._settings.connect_timeout), deadline.cap(self._settings.read_timeout))
         start = time.perf_counter()
         _PerRequestTimeoutConfig._override.value = timeout
         try:
-            response = self._http.do_request_sync(self._signed_request(params))
-        except ServiceResponseException as exc:
-            raise _service_error(exc) from None
-        except Timeout as exc:  # read timeouts: the SDK lets requests' own exception through
-            msg = f"SMS did not answer within {timeout[1]:.2f}s ({type(exc).__name__})"
-            raise _timeout_error(msg) from None
-        except RequestTimeoutException as exc:
-            raise _timeout_error(f"SMS did not answer in time ({exc.error_msg})") from None
-        except ConnectionException as exc:
-            if _caused_by_timeout(exc):
-                raise _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s "
-                                     "(connect/read)") from None
-            raise _bad_gateway("SMSFN.0502", f"cannot connect to SMS: {type(exc).__name__}",
-                               retryable=True) from None
-        except SdkException as exc:
-            raise _bad_gateway("SMSFN.0502", f"SMS call failed: {exc.error_msg}", retryable=False) from None
-        except RequestException as exc:  # e.g. the connection broke mid-body: the SDK lets it through
-            raise _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}",
-                               retryable=True) from None
+            with deadline_guard(deadline.remaining()) as guard:
+                try:
+                    status, headers, content = self._exchange(params)
+                except Exception as exc:
+                    if guard.fired:
+                        raise _out_of_time(start) from None
+                    raise _transport_error(exc, timeout) from None
+                if guard.fired:  # a body that ends with the connection looks whole when cut
+                    raise _out_of_time(start)
         finally:
             _PerRequestTimeoutConfig._override.value = None
         elapsed_ms = (time.perf_counter() - start) * 1000.0
-        if not 200 <= response.status_code < 300:  # the SDK raises for 4xx/5xx; 3xx land here
-            raise _bad_gateway("SMSFN.0502", f"SMS answered HTTP {response.status_code}; redirects are not "
-                               "followed (check SMS_ENDPOINT)", retryable=False,
-                               upstream_status=response.status_code)
-        content = response.content
+        if not 200 <= status < 300:
+            raise _status_error(status, headers, content)
         try:
             data = json.loads(content)
         except ValueError:
             raise _bad_gateway("SMSFN.0512", "SMS answered with malformed JSON", retryable=True,
-                               upstream_status=response.status_code) from None
+                               upstream_status=status) from None
         if not isinstance(data, dict):
             raise _bad_gateway("SMSFN.0512", f"SMS answered with a JSON {type(data).__name__}, not an object",
-                               retryable=True, upstream_status=response.status_code)
-        return RawPage(data=data, content=content, request_id=response.headers.get("X-Request-Id"),
+                               retryable=True, upstream_status=status)
+        return RawPage(data=data, content=content, request_id=headers.get("X-Request-Id"),
                        elapsed_ms=elapsed_ms)
+
+    def _exchange(self, params: list[tuple[str, str]]) -> tuple[int, Any, bytes]:
+        response = self._http.do_request_sync(self._signed_request(params))
+        try:
+            return response.status_code, response.headers, read_capped(response, self._settings.max_body_bytes)
+        finally:
+            response.close()
+
+
+def _out_of_time(start: float) -> UpstreamError:
+    spent = time.perf_counter() - start
+    return _timeout_error(f"SMS's answer did not end within the function's remaining time ({spent:.2f}s)")
+
+
+def _transport_error(exc: Exception, timeout: tuple[float, float]) -> UpstreamError:
+    """A failure before a whole answer was read. Never the exception's text: urllib3 and the
+    SDK put the upstream host, port and query into it."""
+    if isinstance(exc, BodyTooLarge):
+        return _bad_gateway("SMSFN.0514", f"SMS's answer is larger than {exc.limit} bytes (SMS_MAX_BODY_BYTES); "
+                            "reading stopped there", retryable=False)
+    if isinstance(exc, Timeout):  # read timeouts: the SDK lets requests' own exception through
+        return _timeout_error(f"SMS did not answer within {timeout[1]:.2f}s ({type(exc).__name__})")
+    if isinstance(exc, RequestTimeoutException):
+        return _timeout_error("SMS did not answer in time")
+    if isinstance(exc, ConnectionException):
+        if _caused_by_timeout(exc):
+            return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s (connect/read)")
+        return _bad_gateway("SMSFN.0502", f"cannot connect to SMS: {type(exc).__name__}", retryable=True)
+    if isinstance(exc, RequestException):  # e.g. the connection broke mid-body: the SDK lets it through
+        return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
+    if isinstance(exc, SdkException):
+        return _bad_gateway("SMSFN.0502", f"SMS call failed: {type(exc).__name__}", retryable=False)
+    if isinstance(exc, (OSError, HTTPError)):  # urllib3's own, when requests did not wrap them
+        return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
+    raise exc
 
 
 def _caused_by_timeout(exc: BaseException) -> bool:
@@ -245,30 +276,28 @@ def _bad_gateway(
                          upstream_status=upstream_status)
 
 
-def _retry_after_seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value else None
-    except ValueError:
-        return None
-
-
-def _service_error(exc: ServiceResponseException) -> UpstreamError:
-    """4xx from SMS pass through with their own body; 5xx become 502 naming the upstream error."""
-    status = int(exc.status_code)
-    raw = getattr(exc, "response_content", b"") or b""
+def _status_error(status: int, headers: Any, content: bytes) -> UpstreamError:
+    """4xx from SMS pass through with their own body; 5xx become 502 naming the upstream error;
+    3xx are not followed. 429 carries a ``Retry-After`` for our caller."""
+    if status < 400:
+        return _bad_gateway("SMSFN.0502", f"SMS answered HTTP {status}; redirects are not followed "
+                            "(check SMS_ENDPOINT)", retryable=False, upstream_status=status)
     body: dict[str, Any] | None = None
     try:
-        parsed = json.loads(raw)
+        parsed = json.loads(content)
         if isinstance(parsed, dict) and "error_code" in parsed and "error_msg" in parsed:
             body = parsed
     except ValueError:
         pass
-    if body is None:
-        body = {"error_code": str(exc.error_code or status), "error_msg": str(exc.error_msg or "")[:500]}
-    retry_after = _retry_after_seconds(getattr(exc, "retry_after", None))
+    if body is None:  # not SMS's error shape (a proxy's page?): its text is not echoed
+        body = {"error_code": str(status), "error_msg": f"SMS answered HTTP {status} without an SMS error body"}
+    retry_after = parse_retry_after(headers.get("Retry-After"), time.time())
     if 400 <= status < 500:
-        return UpstreamError(status, body, retryable=status == 429, upstream_status=status,
-                             retry_after=retry_after)
+        error = UpstreamError(status, body, retryable=status == 429, upstream_status=status,
+                              retry_after=retry_after)
+        if status == 429:
+            error.headers["Retry-After"] = retry_after_header(retry_after)
+        return error
     wrapped = {
         "error_code": "SMSFN.0502",
         "error_msg": f"SMS answered HTTP {status}",
@@ -285,7 +314,7 @@ def _fingerprint(endpoints: list[str], creds: BasicCredentials, settings: Settin
     # A hash, so the cache key held in memory is not itself a copy of the secrets.
     parts = [*endpoints, creds.ak or "", creds.sk or "", creds.security_token or "",
              str(settings.connect_timeout), str(settings.read_timeout), str(settings.verify_tls),
-             str(settings.scan_concurrency)]
+             str(settings.scan_concurrency), str(settings.max_body_bytes)]
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
 
 

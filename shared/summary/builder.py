@@ -95,11 +95,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.summary.fields import (
-    DOC_STATES,
     MAX_EPOCH_MS,
-    OS_TYPES,
-    OTHER,
-    TASK_TYPES,
     SubTaskFacts,
     bucket,
     epoch_ms,
@@ -114,6 +110,7 @@ from shared.summary.fields import (
     text,
 )
 from shared.summary.topk import SortKey, TopK
+from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
 
 SCHEMA_VERSION = 1
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "summary.schema.json"
@@ -122,7 +119,6 @@ RUNNING_STATES = frozenset({"RUNNING", "SYNCING"})
 FAILED_STATES = frozenset({"MIGRATE_FAIL", "SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"})
 SUCCESS_STATE = "MIGRATE_SUCCESS"
 # ListTasks query parameters that select tasks (limit/offset belong to the pager, not here).
-FILTER_KEYS = ("state", "name", "id", "source_server_id", "enterprise_project_id")
 
 MAX_ITEMS_LIMIT = 1000
 MAX_SPEED_MBPS = 100_000.0
@@ -232,9 +228,10 @@ class SummaryBuilder:
         self._stall_ms = opts.stall_after_seconds * 1000
         self._window = change_window(opts.now, opts.interval_seconds, opts.clock_skew_seconds)
         self._scanned = 0
-        self._by_state = dict.fromkeys((*DOC_STATES, OTHER), 0)
-        self._by_type = dict.fromkeys((*TASK_TYPES, OTHER), 0)
-        self._by_os = dict.fromkeys((*OS_TYPES, OTHER), 0)
+        self._states, self._task_types = states(), task_types()
+        self._by_state = dict.fromkeys((*states(), OTHER), 0)
+        self._by_type = dict.fromkeys((*task_types(), OTHER), 0)
+        self._by_os = dict.fromkeys((*os_types(), OTHER), 0)
         k = opts.max_items
         self._running, self._failed, self._stalled = TopK(k), TopK(k), TopK(k)
         self._succeeded_changes, self._failed_changes = TopK(k), TopK(k)
@@ -250,9 +247,9 @@ class SummaryBuilder:
             for counter in (self._by_state, self._by_type, self._by_os):
                 counter[OTHER] += 1
             return
-        state = norm_enum(task.get("state"), DOC_STATES)
+        state = norm_enum(task.get("state"), self._states)
         self._by_state[state or OTHER] += 1
-        self._by_type[bucket(task.get("type"), TASK_TYPES)] += 1
+        self._by_type[bucket(task.get("type"), self._task_types)] += 1
         self._by_os[task_os(task)] += 1
         if state is None or not (state in RUNNING_STATES or state in FAILED_STATES or state == SUCCESS_STATE):
             return

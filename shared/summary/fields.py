@@ -14,14 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shared.read.query import query_rules
-
-# The ten task states of the API reference (query parameter ``state``), in the doc's order: read
-# from the published query schema, the one place that lists them.
-DOC_STATES: tuple[str, ...] = tuple(query_rules()["state"]["enum"])
-TASK_TYPES: tuple[str, ...] = ("MIGRATE_FILE", "MIGRATE_BLOCK")
-OS_TYPES: tuple[str, ...] = ("WINDOWS", "LINUX")
-OTHER = "OTHER"
+from shared.vocabulary import OTHER, os_types
 
 # Dates before 2000-01-01 are treated as unset: SMS and emulators use 0 for "not ended yet", and a
 # seconds-instead-of-milliseconds value lands in 1970 and would otherwise skew every window.
@@ -240,8 +233,8 @@ def source_server_label(task: Mapping[str, Any]) -> str | None:
 
 def task_os(task: Mapping[str, Any]) -> str:
     """The task's ``os_type`` bucket, falling back to the source server's (doc spells it Windows)."""
-    found = norm_enum(task.get("os_type"), OS_TYPES)
+    found = norm_enum(task.get("os_type"), os_types())
     server = task.get("source_server")
     if found is None and isinstance(server, Mapping):
-        found = norm_enum(server.get("os_type"), OS_TYPES)
+        found = norm_enum(server.get("os_type"), os_types())
     return found or OTHER

@@ -32,9 +32,9 @@ def _builder(
     return SummaryBuilder(
         SummaryOptions(
             now=now,
-            interval_seconds=interval_seconds or settings.summary_interval_s,
-            stall_after_seconds=stall_after_seconds or settings.summary_stall_after_s,
-            max_items=settings.summary_max_items,
+            interval_seconds=interval_seconds or settings.summary.interval_s,
+            stall_after_seconds=stall_after_seconds or settings.summary.stall_after_s,
+            max_items=settings.summary.max_items,
             filters=filters,
         )
     )
@@ -59,7 +59,7 @@ def summarise(
     stall_after_seconds: int | None = None,
 ) -> tuple[dict[str, Any], ScanResult]:
     builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds)
-    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary_max_tasks)
+    result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks)
     summary = _checked(builder.build(result.count, schema_violations=result.violation_total,
                                      partial=result.partial))
     if result.partial:

@@ -21,8 +21,7 @@ JSON_TYPE = "application/json;charset=UTF-8"
 
 
 def _bad_event(msg: str, field_name: str | None = None) -> ApiError:
-    return ApiError(400, "SMSFN.0400", f"Malformed API Gateway event: {msg}",
-                    error_param=[field_name] if field_name else None)
+    return ApiError(400, "SMSFN.0400", f"Malformed API Gateway event: {msg}", param=field_name, reason=msg)
 
 
 # The parts of the event this function reads; each must be text UTF-8 can carry.
@@ -116,4 +115,4 @@ def response(
 
 
 def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return response(error.status, error.body(), headers)
+    return response(error.status, error.body(), {**error.headers, **(headers or {})})

@@ -8,11 +8,11 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from shared.errors import ApiError, method_not_allowed, not_found
+from shared.errors import ApiError, fn_error, method_not_allowed, not_found
 from shared.logger import logger, redact_text
 from shared.read.query import parse_query
 from shared.read.tasks import read_tasks
-from shared.scope import Invocation
+from shared.scope import Invocation, invocation_scope
 from shared.settings import Settings
 from shared.triggers.apigw import ApiGatewayEvent, error_response, response
 
@@ -48,26 +48,26 @@ def _route(request: ApiGatewayEvent) -> Route:
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
     """Whole request: event → route → response, every failure mapped to a JSON error."""
-    invocation = Invocation.from_context(context)
-    logger.bind(request_id=invocation.request_id, function=invocation.function_name or "list_tasks_http")
-    ids = {"X-Request-Id": invocation.request_id}
+    with invocation_scope(context, "list_tasks_http", log_failure=False) as invocation:
+        out = _answer(event, invocation)
+        out["headers"]["X-Request-Id"] = invocation.request_id
+        logger.info("response", status=out["statusCode"])
+        return out
+
+
+def _answer(event: Any, invocation: Invocation) -> dict[str, Any]:
     try:
         request = ApiGatewayEvent.parse(event)
         logger.info("request", method=request.http_method, path=request.path, query=request.query)
         route = _route(request)
-        out = route(request, Settings.from_env(), invocation)
+        return route(request, invocation.settings, invocation)
     except ApiError as exc:
         level = logger.warning if exc.status < 500 else logger.error
         level("request failed", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
         # RFC 9110: a 405 lists what is allowed in ``Allow`` too, not only in the body.
-        out = error_response(exc, {"Allow": ", ".join(ALLOWED_METHODS)} if exc.status == 405 else None)
+        return error_response(exc, {"Allow": ", ".join(ALLOWED_METHODS)} if exc.status == 405 else None)
     except Exception as exc:  # the last line of defence: log it all, answer with no internals
         logger.error("unexpected error", error_type=type(exc).__name__,
                      trace=redact_text("".join(traceback.format_exception(exc))))
-        internal = ApiError(500, "SMSFN.0500", "internal error; quote the request id to the operator",
-                            extra={"request_id": invocation.request_id})
-        out = error_response(internal)
-    out["headers"].update(ids)
-    logger.info("response", status=out["statusCode"])
-    logger.clear()
-    return out
+        return error_response(fn_error("SMSFN.0500", "internal error; quote the request id to the operator",
+                                       extra={"request_id": invocation.request_id}))

@@ -1,20 +1,18 @@
 """The timer function: on each tick, summarise every task and push the summary to the webhooks.
 
 Order matters: the event and the delivery plan are checked before any task is read (a bad
-``user_event`` or target list fails fast); then the scan, the summary, the delivery. If any
-target still fails after its retries the invocation raises, so FunctionGraph's retry or failure
-destination takes over, and the whole summary is logged first: nothing is lost silently."""
+``user_event`` or target list fails fast, at no SMS cost); then the scan, the summary, the
+delivery. Failures follow ``scope.run_once``: a bad event or setting is logged at ERROR and
+returned (``ok: false``: retrying can't fix it); if any target still fails after its retries,
+or SMS fails, the invocation raises, so FunctionGraph's retry or failure destination takes over,
+and the whole summary is logged first: nothing is lost silently."""
 from __future__ import annotations
 
 import hashlib
-import os
 from typing import Any
 
-from shared.errors import POISON_STATUSES, ApiError
 from shared.logger import logger
-from shared.read.query import parse_query
-from shared.scope import Invocation, invocation_scope
-from shared.settings import Settings
+from shared.scope import Invocation, invocation_scope, run_once
 from shared.summary.summarise import headline, summarise
 from shared.triggers.timer_event import TimerEvent, parse_timer_event
 from shared.webhooks import DeliveryPlan
@@ -28,25 +26,16 @@ def tick_delivery_id(tick: TimerEvent) -> str:
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:
-    """Raises only what a retry may fix (SMS, webhooks, settings, time); a malformed event or bad
-    options would fail every retry the same way, so they are logged and returned, not raised."""
     with invocation_scope(context, "list_tasks_timer") as invocation:
-        try:
-            return _run(event, invocation)
-        except ApiError as exc:
-            if exc.status not in POISON_STATUSES:
-                raise
-            logger.error("tick refused: the event is wrong as sent (not raised: a retry would fail the same way)",
-                         status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
-            return {"ok": False, "retryable": False, "error": exc.body()}
+        return run_once(lambda: _run(event, invocation), invocation)
 
 
 def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
     tick = parse_timer_event(event)
     options = tick.options
-    query = parse_query(options.get("filters") or {})
-    plan = DeliveryPlan.resolve(os.environ, options)
-    settings = Settings.from_env()
+    query = tick.query
+    settings = invocation.settings
+    plan = DeliveryPlan.resolve(settings, options)
     logger.info("tick", trigger=tick.trigger_name, tick=tick.time.isoformat(), filters=query.filters,
                 targets=[t.name for t in plan.targets])
     summary, scan = summarise(

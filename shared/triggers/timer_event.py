@@ -20,8 +20,9 @@ Rules (all violations raise ``ApiError(400, "SMSFN.0400", ...)`` naming the fiel
     includes the sample event's value "User Event": clear the field or put JSON in it). A dict
     (some local runners pass it decoded) is taken as is.
   - Unknown option keys and unknown filter keys are errors naming them (a typo would otherwise
-    silently widen the scan). Filter values are strings; ``state`` must be a documented state.
-    ``shared/read/query.py`` owns full query validation; this is the minimal check.
+    silently widen the scan). Filter values are strings, checked by ``GET /v3/tasks``'s own rules
+    (``shared/read/query.py``), errors naming ``user_event.filters.<key>``; ``TimerEvent.query``
+    is the result, so nothing downstream checks them again.
   - ``targets`` is a list of strings or objects, ``notify_on`` a list of strings: their meaning
     belongs to the webhook code, checked there.
   - ``interval_seconds`` and ``stall_after_seconds`` are integers from 1 to 2,592,000 (30 days,
@@ -36,9 +37,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from shared.errors import ApiError
-from shared.summary.builder import FILTER_KEYS
-from shared.summary.fields import DOC_STATES
+from shared.errors import ApiError, rescoped
+from shared.read.query import TaskQuery, parse_query
+from shared.vocabulary import FILTER_KEYS
 from shared.wire_text import NOT_UNICODE, first_unencodable
 
 OPTION_KEYS = ("filters", "targets", "notify_on", "interval_seconds", "stall_after_seconds")
@@ -66,9 +67,14 @@ class TimerEvent:
     trigger_name: str | None
     options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def query(self) -> TaskQuery:
+        """The tick's filters as a checked query (already checked when the event was parsed)."""
+        return TaskQuery(filters=dict(self.options.get("filters") or {}))
+
 
 def _bad(param: str, msg: str) -> ApiError:
-    return ApiError(400, ERROR_CODE, f"Invalid timer event: {param}: {msg}", error_param=[param])
+    return ApiError(400, ERROR_CODE, f"Invalid timer event: {param}: {msg}", param=param, reason=msg)
 
 
 def parse_event_time(raw: Any) -> datetime:
@@ -127,21 +133,21 @@ def _user_options(raw: Any) -> dict[str, Any]:
     return parsed
 
 
-def _check_filters(raw: Any) -> dict[str, str]:
+def _check_filters(raw: Any) -> TaskQuery:
+    """The filters as a query, by ``GET /v3/tasks``'s own rules (``parse_query``); here only what
+    a JSON option can get wrong that a query string can't (non-string values)."""
     if not isinstance(raw, Mapping):
         raise _bad("user_event.filters", "must be an object")
-    unknown = sorted(str(key) for key in raw if key not in FILTER_KEYS)
+    unknown = sorted(str(key)[:40] for key in raw if key not in FILTER_KEYS)
     if unknown:
         raise _bad("user_event.filters", f"unknown keys {unknown}; allowed: {list(FILTER_KEYS)}")
-    filters: dict[str, str] = {}
     for key, value in raw.items():
-        param = f"user_event.filters.{key}"
-        if not isinstance(value, str) or not value.strip():
-            raise _bad(param, f"must be a non-empty string, got {value!r}")
-        if key == "state" and value not in DOC_STATES:
-            raise _bad(param, f"must be one of {list(DOC_STATES)}, got {value!r}")
-        filters[key] = value
-    return filters
+        if not isinstance(value, str):
+            raise _bad(f"user_event.filters.{key}", f"must be a string, got {type(value).__name__}")
+    try:
+        return parse_query(raw)
+    except ApiError as exc:
+        raise rescoped(exc, "user_event.filters") from None
 
 
 def _check_seconds(name: str, value: Any) -> int:
@@ -163,7 +169,7 @@ def _check_options(raw: dict[str, Any]) -> dict[str, Any]:
         raise _bad("user_event", f"unknown option keys {unknown}; allowed: {list(OPTION_KEYS)}")
     options: dict[str, Any] = {}
     if "filters" in raw:
-        options["filters"] = _check_filters(raw["filters"])
+        options["filters"] = _check_filters(raw["filters"]).filters
     if "targets" in raw:
         options["targets"] = _check_list("targets", raw["targets"], (str, dict))
     if "notify_on" in raw:

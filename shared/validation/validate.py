@@ -3,7 +3,7 @@
 We validate the raw JSON, not the SDK's model objects: the SDK's model classes silently drop
 fields they do not know, and would hide drift from the doc.
 
-Modes (``SMS_VALIDATION``; see ``validation_mode``):
+Modes (``SMS_VALIDATION``; ``shared.settings.ValidationMode``):
 
 * ``strict``: the schema file as written, i.e. the doc literally.
 * ``warn`` (default): derived from the same file by ``shared.validation.modes.derive``: nulls in
@@ -38,17 +38,15 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from collections.abc import Callable
 from functools import cache
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from shared.logger import logger
+from shared.schemas import shared_schema
 from shared.validation.fastpath import compile_fastpath
 from shared.validation.modes import MODES, derive
 
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 RESPONSE_SCHEMA = "list_tasks_response"
 QUERY_SCHEMA = "list_tasks_query"
 ERROR_SCHEMA = "error"
@@ -57,7 +55,6 @@ MAX_VIOLATIONS = 100
 # Keep log lines small: long strings and big objects are summarised in ``Violation.value``.
 _MAX_VALUE_CHARS = 200
 _MAX_MESSAGE_CHARS = 300
-_SCHEMA_NAME = re.compile(r"^[a-z0-9_]+$")
 
 
 class Violation(NamedTuple):
@@ -108,41 +105,15 @@ class ValidationReport(NamedTuple):
         }
 
 
-def validation_mode(env_value: str | None) -> str:
-    """The mode named by ``SMS_VALIDATION``: unset or blank means 'warn'; case and spaces ignored."""
-    mode = (env_value or "").strip().lower() or "warn"
-    if mode not in MODES:
-        raise ValueError(f"SMS_VALIDATION must be one of {', '.join(MODES)}; got {env_value!r}")
-    return mode
-
-
 def _check_mode(mode: str) -> str:
     if mode not in MODES:
         raise ValueError(f"validation mode must be one of {', '.join(MODES)}; got {mode!r}")
     return mode
 
 
-def schema_path(name: str) -> Path:
-    """``shared/schemas/<name>.schema.json``; ``name`` is a bare name like 'list_tasks_response'."""
-    if not _SCHEMA_NAME.match(name):
-        raise ValueError(f"schema name must match {_SCHEMA_NAME.pattern}, got {name!r}")
-    return SCHEMA_DIR / f"{name}.schema.json"
-
-
-@cache
-def _schema(name: str) -> dict[str, Any]:
-    with schema_path(name).open(encoding="utf-8") as handle:
-        return json.load(handle)
-
-
-def load_schema(name: str) -> dict[str, Any]:
-    """The schema file ``name`` as a dict (read once per process; the caller gets its own copy)."""
-    return copy.deepcopy(_schema(name))
-
-
 @cache
 def _derived(name: str, mode: str) -> dict[str, Any]:
-    return derive(_schema(name), mode)
+    return derive(shared_schema(name), mode)
 
 
 def derived_schema(name: str, mode: str) -> dict[str, Any]:

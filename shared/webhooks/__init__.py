@@ -4,7 +4,7 @@ Typical use (the timer and event functions): resolve the plan before reading any
 target list fails fast, then send under a delivery id derived from the trigger, never from the
 invocation's request id (a FunctionGraph retry must reuse the id receivers deduplicate on)::
 
-    plan = DeliveryPlan.resolve(os.environ, options)
+    plan = DeliveryPlan.resolve(invocation.settings, options)
     ...                                   # read the tasks, build the summary
     result = plan.send(summary, deadline=invocation.deadline, delivery_id=tick_delivery_id(tick))
     result.raise_for_failures()           # DeliveryFailed -> FunctionGraph retries the invocation

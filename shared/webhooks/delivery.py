@@ -13,21 +13,21 @@ One target failing never stops the others. ``DeliveryResult.raise_for_failures()
 into ``DeliveryFailed`` so the invocation fails and FunctionGraph's own retry takes over."""
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timezone
 from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from shared.errors import ApiError
 from shared.logger import logger, redact_text, register_secret
+from shared.scope import in_scope
+from shared.transport.bounded import DeadlineExceeded, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.retry import MIN_ATTEMPT_S, RetryPolicy, parse_retry_after
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
 from shared.webhooks.formats.base import OutgoingRequest, webhook_id
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, parse_notify_on, should_notify
@@ -42,10 +42,8 @@ from shared.webhooks.url_safety import (
     safe_url,
 )
 
-MIN_ATTEMPT_S = 0.05  # with less time left, an attempt can't finish; don't start one
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 8.0
-MAX_RETRY_AFTER_S = 60.0  # a longer Retry-After is left to FunctionGraph's retry of the invocation
 RESPONSE_READ_LIMIT = 64 * 1024  # we only need a status code or a small JSON answer
 USER_AGENT = "sms-task-functions-webhooks/1"
 
@@ -142,30 +140,15 @@ class DeliveryFailed(ApiError):
         self.outcomes = result.outcomes
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds from ``now``: delta-seconds or an HTTP-date (RFC 9110)."""
-    if not value:
-        return None
-    text = value.strip()
-    if text.isdigit():
-        return float(int(text))
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, when.timestamp() - now)
+def webhook_retry_policy(settings: WebhookSettings) -> RetryPolicy:
+    """The shared policy with the webhooks' attempts and backoff."""
+    return RetryPolicy(retries=settings.max_attempts - 1, base_delay_s=BACKOFF_BASE_S, max_delay_s=BACKOFF_CAP_S)
 
 
-def backoff_delay(attempt: int, rng: random.Random | Any) -> float:
-    """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))] (attempt counts from 1)."""
-    return rng.uniform(0.0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** (attempt - 1))))
-
-
-class PinnedHostAdapter(HTTPAdapter):
+class PinnedHostAdapter(GuardedAdapter):
     """The URL carries the already-checked IP address (so DNS can't be asked again and answer
-    differently); TLS SNI and the certificate check use the real name from the Host header."""
+    differently); TLS SNI and the certificate check use the real name from the Host header. Its
+    connections obey ``deadline_guard``; urllib3 never retries."""
 
     def build_connection_pool_key_attributes(
         self, request: requests.PreparedRequest, verify: Any, cert: Any = None
@@ -221,6 +204,7 @@ def _post(
     address: str,
     timeouts: tuple[float, float],
 ) -> tuple[int, str, Mapping[str, str]]:
+    """One POST; only the first ``RESPONSE_READ_LIMIT`` bytes of the answer are read (decoded)."""
     parts = urlsplit(req.url)
     host = f"[{address}]" if ":" in address else address
     netloc = f"{host}:{parts.port}" if parts.port else host
@@ -230,17 +214,30 @@ def _post(
         pinned, data=req.body, headers=headers, timeout=timeouts, allow_redirects=False, stream=True
     )
     try:
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in resp.iter_content(chunk_size=8192):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size >= RESPONSE_READ_LIMIT:
-                break
-        text = b"".join(chunks)[:RESPONSE_READ_LIMIT].decode(resp.encoding or "utf-8", errors="replace")
-        return resp.status_code, text, resp.headers
+        head = read_capped(resp, RESPONSE_READ_LIMIT, truncate=True)
+        return resp.status_code, head.decode(resp.encoding or "utf-8", errors="replace"), resp.headers
     finally:
         resp.close()
+
+
+def _post_by(
+    deadline: DeadlineLike,
+    session: requests.Session,
+    req: OutgoingRequest,
+    address: str,
+    timeouts: tuple[float, float],
+) -> tuple[int, str, Mapping[str, str]]:
+    """``_post`` whose connect, headers and answer together end by the deadline."""
+    with deadline_guard(deadline.remaining()) as guard:
+        try:
+            out = _post(session, req, address, timeouts)
+        except (requests.RequestException, OSError):
+            if guard.fired:
+                raise DeadlineExceeded("the answer did not end within the remaining time") from None
+            raise
+        if guard.fired:  # an answer that ends with the connection looks whole when cut
+            raise DeadlineExceeded("the answer did not end within the remaining time")
+        return out
 
 
 @dataclass
@@ -257,18 +254,6 @@ class _Run:
     clock: Callable[[], float]
     resolver: Resolver | None
     rng: Any
-
-    def _plan_retry(self, attempt: int, retry_after: float | None) -> tuple[float | None, str | None]:
-        available = self.deadline.remaining() - MIN_ATTEMPT_S
-        if retry_after is not None:
-            if retry_after > MAX_RETRY_AFTER_S:
-                return None, f"Retry-After {retry_after:.0f}s is longer than {MAX_RETRY_AFTER_S:.0f}s"
-            if retry_after > available:
-                return None, f"Retry-After {retry_after:.1f}s would pass the deadline"
-            return retry_after, None
-        if available <= 0:
-            return None, "deadline reached"
-        return min(backoff_delay(attempt, self.rng), available), None
 
     def deliver_one(self, target: Target) -> TargetOutcome:
         register_url_secrets(target.url)  # also for targets built without build_target
@@ -308,7 +293,7 @@ class _Run:
                     max(self.deadline.cap(self.settings.connect_timeout), 0.01),
                     max(self.deadline.cap(self.settings.read_timeout), 0.01),
                 )
-                status, text, headers = _post(self.session, req, address, timeouts)
+                status, text, headers = _post_by(self.deadline, self.session, req, address, timeouts)
             except UnsafeUrl as exc:
                 outcome.http_status, outcome.error = None, redact_text(str(exc))
                 break
@@ -329,10 +314,12 @@ class _Run:
             if attempt == self.settings.max_attempts:
                 outcome.error += f" (gave up after {attempt} attempts)"
                 break
-            delay, why = self._plan_retry(attempt, retry_after)
-            if delay is None:
-                outcome.error += f"; not retried: {why}"
+            wait = webhook_retry_policy(self.settings).plan(attempt, retry_after, self.deadline.remaining(),
+                                                              self.rng)
+            if wait.seconds is None:
+                outcome.error += f"; not retried: {wait.reason}"
                 break
+            delay = wait.seconds
             logger.warning("webhook attempt failed, retrying", **log, attempt=attempt,
                            http_status=outcome.http_status, error=outcome.error, retry_in_s=round(delay, 3))
             self.sleep(delay)
@@ -390,5 +377,5 @@ def deliver(
         outcomes = [run.deliver_safely(t) for t in targets]
     else:
         with ThreadPoolExecutor(max_workers=min(run.settings.concurrency, len(targets))) as pool:
-            outcomes = list(pool.map(run.deliver_safely, targets))
+            outcomes = list(pool.map(in_scope(run.deliver_safely), targets))
     return DeliveryResult(delivery_id, outcomes)

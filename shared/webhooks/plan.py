@@ -11,6 +11,7 @@ from typing import Any
 
 import requests
 
+from shared.settings import Settings
 from shared.webhooks.delivery import DeadlineLike, DeliveryResult, deliver
 from shared.webhooks.notify import parse_notify_on
 from shared.webhooks.targets import Target, WebhookSettings, load_targets
@@ -24,10 +25,10 @@ class DeliveryPlan:
     notify_on: tuple[str, ...]
 
     @classmethod
-    def resolve(cls, env: Mapping[str, str], options: Mapping[str, Any] | None = None) -> DeliveryPlan:
-        """Targets and conditions from settings, overridden by this invocation's ``options``."""
-        settings = WebhookSettings.from_env(env)
-        targets = load_targets(env, options, settings)
+    def resolve(cls, source: Settings, options: Mapping[str, Any] | None = None) -> DeliveryPlan:
+        """Targets and conditions from the invocation's settings, overridden by its ``options``."""
+        settings = source.webhooks
+        targets = load_targets(source.env, options, settings)
         notify_on = settings.notify_on
         if options and options.get("notify_on") is not None:
             notify_on = parse_notify_on(options["notify_on"])
@@ -51,7 +52,7 @@ def send_summary(
     resolver: Resolver | None = None,
 ) -> DeliveryResult:
     """Resolve the plan and deliver in one call (tests and simple callers)."""
-    plan = DeliveryPlan.resolve(env, options)
+    plan = DeliveryPlan.resolve(Settings(env=env), options)
     return deliver(
         plan.targets, summary, deadline=deadline, delivery_id=delivery_id, notify_on=plan.notify_on,
         session=session, sleep=sleep, clock=clock, settings=plan.settings, resolver=resolver,

@@ -94,17 +94,18 @@ class WebhookSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
+        d = cls()
         raw_notify = (env.get("WEBHOOK_NOTIFY_ON") or "").strip()
         return cls(
-            connect_timeout=env_number(env, "WEBHOOK_CONNECT_TIMEOUT", 3.0, 0.1, 60.0),
-            read_timeout=env_number(env, "WEBHOOK_READ_TIMEOUT", 10.0, 0.1, 300.0),
-            max_attempts=env_int(env, "WEBHOOK_MAX_ATTEMPTS", 4, 1, 10),
-            concurrency=env_int(env, "WEBHOOK_CONCURRENCY", 4, 1, 16),
-            max_items=env_int(env, "WEBHOOK_MAX_ITEMS", 10, 1, 50),
-            generic_max_bytes=env_int(env, "WEBHOOK_GENERIC_MAX_BYTES", 20_000, 2_000, 1_048_576),
+            connect_timeout=env_number(env, "WEBHOOK_CONNECT_TIMEOUT", d.connect_timeout, 0.1, 60.0),
+            read_timeout=env_number(env, "WEBHOOK_READ_TIMEOUT", d.read_timeout, 0.1, 300.0),
+            max_attempts=env_int(env, "WEBHOOK_MAX_ATTEMPTS", d.max_attempts, 1, 10),
+            concurrency=env_int(env, "WEBHOOK_CONCURRENCY", d.concurrency, 1, 16),
+            max_items=env_int(env, "WEBHOOK_MAX_ITEMS", d.max_items, 1, 50),
+            generic_max_bytes=env_int(env, "WEBHOOK_GENERIC_MAX_BYTES", d.generic_max_bytes, 2_000, 1_048_576),
             notify_on=parse_notify_on(raw_notify, param="WEBHOOK_NOTIFY_ON", from_env=True)
             if raw_notify
-            else DEFAULT_NOTIFY_ON,
+            else d.notify_on,
             policy=UrlPolicy(
                 allow_loopback=env_flag(env, "WEBHOOK_ALLOW_LOOPBACK"),
                 allow_private=env_flag(env, "WEBHOOK_ALLOW_PRIVATE"),

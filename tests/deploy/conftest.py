@@ -74,6 +74,9 @@ functions:
       - {name: OPTIONAL_TOKEN, from: DEMO_OPTIONAL, required: false}
     environment:
       SUMMARY_INTERVAL_S: "300"
+    async_invoke:
+      retries: 2
+      on_failure: {destination: SMN, topic_urn: "urn:smn:cn-north-4:${PROJECT}:sms-tick-failures"}
     triggers:
       - type: TIMER
         name: every_five_minutes
@@ -89,6 +92,7 @@ functions:
         source_name: HC.SMS
         channel_id: ${EG_CHANNEL_ID}
         event_types: [SMS:CloudTrace:ApiCall]
+        agency: demo-eg-invoke
       - type: CTS
         name: cts_sms
         operations: ["SMS:task:deleteTask"]

@@ -1,7 +1,10 @@
 """A loopback stand-in for the FunctionGraph v2 API, enough for ``deploy``: functions (config,
-code), versions, aliases, triggers and dependencies. It keeps state, records every request and
-answers the way the API reference describes (404 for a missing function, trigger ids, a digest
-that is the SHA-512 of the uploaded zip, extra fields FunctionGraph adds to a trigger)."""
+code), versions, aliases, triggers, async invocation settings and dependencies. It keeps state,
+records every request and answers by the platform's rules (docs/deploy.md, "Platform
+assumptions"): 404 FSS.1051 for a missing function, 401 FSS.1053 for a missing alias, aliases
+addressed as ``<urn>:!<alias>`` (``<urn>:<name>`` is a version), at most 20 versions per function
+with latest included, ``type`` v1 unless v2 is asked for, trigger ids, a digest that is the
+SHA-512 of the uploaded zip, extra fields FunctionGraph adds to a trigger."""
 from __future__ import annotations
 
 import base64
@@ -40,6 +43,7 @@ class State:
     triggers: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # qualified urn -> triggers
     dependencies: dict[str, dict[str, Any]] = field(default_factory=dict)  # dep id -> dependency
     dependency_versions: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    async_configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # qualified urn -> settings
 
 
 class FakeFunctionGraph(ThreadingHTTPServer):
@@ -78,6 +82,9 @@ class FakeFunctionGraph(ThreadingHTTPServer):
     def urn(self, name: str, qualifier: str = "latest") -> str:
         return f"urn:fss:{self.region}:{self.project_id}:function:default:{name}:{qualifier}"
 
+    def alias_urn(self, name: str, alias: str) -> str:
+        return self.urn(name, "!" + alias)
+
 
 class ApiError(Exception):
     def __init__(self, status: int, code: str, msg: str) -> None:
@@ -85,11 +92,31 @@ class ApiError(Exception):
         self.status, self.code, self.msg = status, code, msg
 
 
+MAX_VERSIONS = 20  # per function, latest included (user guide, "Versions": notes and constraints)
+
+
 def _parse_urn(urn: str) -> tuple[str, str]:
+    """(function name, qualifier): ``latest``, a version name, ``!alias``, or ``""`` for none."""
     parts = urn.split(":")
     if len(parts) < 7 or parts[:2] != ["urn", "fss"]:
         raise ApiError(400, "FSS.0400", f"bad urn {urn}")
-    return parts[6], (parts[7] if len(parts) > 7 else "latest")
+    return parts[6], (parts[7] if len(parts) > 7 else "")
+
+
+def _resolve(s: State, name: str, qualifier: str) -> str:
+    """The version a qualifier addresses; a missing alias answers 401 FSS.1053 as FunctionGraph does."""
+    if name not in s.functions:
+        raise ApiError(404, "FSS.1051", f"Not found the function {name}")
+    if qualifier.startswith("!"):
+        alias = s.aliases[name].get(qualifier[1:])
+        if alias is None:
+            raise ApiError(401, "FSS.1053", f"Not found the alias {qualifier[1:]}")
+        return str(alias["version"])
+    if qualifier in ("", "latest"):
+        return "latest"
+    if not any(v["version"] == qualifier for v in s.versions[name]):
+        raise ApiError(404, "FSS.1051", f"Not found the function version {qualifier}")
+    return qualifier
 
 
 def _config_view(fn: dict[str, Any]) -> dict[str, Any]:
@@ -149,22 +176,28 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
     s = fake.state
     if rest == "functions" and method == "POST":
         return _create_function(fake, body)
-    if m := re.fullmatch(r"functions/([^/]+)/(config|code|versions|aliases)(?:/([^/]+))?", rest):
+    if (m := re.fullmatch(r"functions/([^/]+)", rest)) and method == "DELETE":
+        return _delete(fake, m.group(1))
+    if m := re.fullmatch(r"functions/([^/]+)/(config|code|versions|aliases|async-invoke-config)(?:/([^/]+))?", rest):
         name, qualifier = _parse_urn(m.group(1))
-        if name not in s.functions:
-            raise ApiError(404, "FSS.1051", f"function {name} does not exist")
+        version = _resolve(s, name, qualifier)
         fn = s.functions[name]
         what, sub = m.group(2), m.group(3)
+        if what == "async-invoke-config":
+            key = fake.urn(name, version)  # kept per version: an alias resolves to the one it points at
+            if method == "PUT":
+                s.async_configs[key] = {**{k: v for k, v in body.items() if v is not None}, "func_urn": key}
+                return 200, s.async_configs[key]
+            if key not in s.async_configs:
+                raise ApiError(404, "FSS.1051", "Not found the async invoke config")
+            return 200, s.async_configs[key]
         if what == "config" and method == "GET":
-            if qualifier != "latest":
-                snap = next((v for v in s.versions[name] if v["version"] == qualifier), None)
-                if snap is None:
-                    raise ApiError(404, "FSS.1051", f"version {qualifier} does not exist")
-                return 200, _config_view(snap)
+            if version != "latest":
+                return 200, _config_view(next(v for v in s.versions[name] if v["version"] == version))
             return 200, _config_view(fn)
         if what == "config" and method == "PUT":
             for key in ("func_name", "runtime", "handler", "memory_size", "timeout", "xrole", "description",
-                        "user_data", "encrypted_user_data"):
+                        "user_data", "encrypted_user_data", "enable_lts_log", "log_config"):
                 if key in body:
                     fn[key] = body[key] if body[key] is not None else ""
             if body.get("func_vpc"):
@@ -177,6 +210,9 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
             version = body.get("version") or f"v{len(s.versions[name]) + 1}"
             if any(v["version"] == version for v in s.versions[name]):
                 raise ApiError(400, "FSS.0409", f"version {version} exists")
+            if len(s.versions[name]) + 1 >= MAX_VERSIONS:
+                # The limit is documented; its error code is not (docs/deploy.md): any 4xx will do here.
+                raise ApiError(400, "FSS.0400", f"a function holds at most {MAX_VERSIONS} versions")
             snap = {**fn, "version": version, "version_description": body.get("description", ""),
                     "func_urn": fake.urn(name, version)}
             s.versions[name].append(snap)
@@ -191,27 +227,28 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
             page = items[marker:marker + size]
             nxt = marker + size if marker + size < len(items) else 0
             return 200, {"versions": page, "next_marker": nxt, "count": len(items)}
+        if what == "aliases" and method == "GET" and sub:
+            if sub not in s.aliases[name]:
+                raise ApiError(401, "FSS.1053", f"Not found the alias {sub}")
+            return 200, s.aliases[name][sub]
         if what == "aliases" and method == "GET":
             return 200, list(s.aliases[name].values())
         if what == "aliases" and method == "POST":
             _check_version(s, name, body["version"])
             alias = {"name": body["name"], "version": body["version"], "description": body.get("description", ""),
-                     "alias_urn": fake.urn(name, body["name"])}
+                     "alias_urn": fake.urn(name, "!" + body["name"])}
             s.aliases[name][body["name"]] = alias
             return 200, alias
         if what == "aliases" and method == "PUT" and sub:
             if sub not in s.aliases[name]:
-                raise ApiError(404, "FSS.1053", f"alias {sub} does not exist")
+                raise ApiError(401, "FSS.1053", f"Not found the alias {sub}")
             _check_version(s, name, body["version"])
             s.aliases[name][sub].update(version=body["version"], description=body.get("description", ""))
             return 200, s.aliases[name][sub]
     if m := re.fullmatch(r"triggers/([^/]+)(?:/([^/]+)/([^/]+))?", rest):
         urn = m.group(1)
         name, qualifier = _parse_urn(urn)
-        if name not in s.functions:
-            raise ApiError(404, "FSS.1051", f"function {name} does not exist")
-        if qualifier != "latest" and qualifier not in s.aliases[name]:
-            raise ApiError(404, "FSS.1053", f"alias {qualifier} does not exist")
+        _resolve(s, name, qualifier)
         triggers = s.triggers.setdefault(urn, [])
         if m.group(2) is None and method == "GET":
             return 200, triggers
@@ -238,6 +275,26 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
             raise ApiError(404, "FSS.1054", "dependency does not exist")
         return 200, {"dependencies": versions, "count": len(versions), "next_marker": 0}
     raise ApiError(404, "APIGW.0101", f"no such API {method} {rest}")
+
+
+def _delete(fake: FakeFunctionGraph, urn: str) -> tuple[int, Any]:
+    """DeleteFunction: with a version, that version (and the aliases and triggers on it) only."""
+    s = fake.state
+    name, qualifier = _parse_urn(urn)
+    version = _resolve(s, name, qualifier)
+    if qualifier == "":
+        for table in (s.functions, s.versions, s.aliases, s.code):
+            table.pop(name, None)
+        return 204, {}
+    if version == "latest":
+        raise ApiError(400, "FSS.0400", "the latest version cannot be deleted")
+    s.versions[name] = [v for v in s.versions[name] if v["version"] != version]
+    for alias in [a for a, spec in s.aliases[name].items() if spec["version"] == version]:
+        s.triggers.pop(fake.urn(name, "!" + alias), None)
+        del s.aliases[name][alias]
+    s.triggers.pop(fake.urn(name, version), None)
+    s.async_configs.pop(fake.urn(name, version), None)
+    return 204, {}
 
 
 def _vpc_view(vpc: dict[str, Any]) -> dict[str, Any]:
@@ -267,7 +324,9 @@ def _create_function(fake: FakeFunctionGraph, body: dict[str, Any]) -> tuple[int
     if name in s.functions:
         raise ApiError(400, "FSS.0409", f"function {name} exists")
     fn = {k: body.get(k) for k in ("func_name", "runtime", "handler", "memory_size", "timeout", "description",
-                                   "user_data", "encrypted_user_data", "xrole")}
+                                   "user_data", "encrypted_user_data", "xrole", "log_config")}
+    fn.update(type=body.get("type") or "v1",  # CreateFunction's documented default
+              enable_lts_log=bool(body.get("enable_lts_log")))
     fn.update(func_urn=fake.urn(name), package=body.get("package", "default"), version="latest",
               func_id=fake.new_id())
     if body.get("func_vpc"):

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
+from huaweicloudsdkfunctiongraph.v2 import ShowVersionAliasRequest
 
 from deploy import deploy as dep
 from deploy import triggers as trig
-from deploy.fg import DeployError, FunctionGraph
+from deploy.fg import DeployError, FunctionGraph, is_missing
 from deploy.state import SECRETS_DIGEST_VAR
 from tests.deploy.conftest import deploy_env, rebuild
 from tests.deploy.fake_functiongraph import FakeFunctionGraph
@@ -39,7 +41,8 @@ def edit(project: dict[str, Any], old: str, new: str) -> None:
 def test_first_deploy_creates_everything_through_the_signed_sdk(project: dict[str, Any], fake_fg: FakeFunctionGraph):
     changes, out = run(project, fake_fg)
     assert sorted(set(actions(changes))) == ["CreateDependencyVersion", "CreateFunction", "CreateFunctionTrigger",
-                                             "CreateFunctionVersion", "CreateVersionAlias"]
+                                             "CreateFunctionVersion", "CreateVersionAlias",
+                                             "UpdateFunctionAsyncInvokeConfig"]
     assert actions(changes).count("CreateDependencyVersion") == 1  # shared by all three functions
     state = fake_fg.state
     assert sorted(state.functions) == ["api", "events", "timer"]
@@ -58,19 +61,62 @@ def test_first_deploy_creates_everything_through_the_signed_sdk(project: dict[st
     for name in state.functions:
         alias = state.aliases[name]["live"]
         assert alias["version"] == state.versions[name][0]["version"]
-    api_triggers = state.triggers[fake_fg.urn("api", "live")]
+    api_triggers = state.triggers[fake_fg.alias_urn("api", "live")]
     assert [t["trigger_type_code"] for t in api_triggers] == ["APIG"]
     data = api_triggers[0]["event_data"]
     assert data["group_id"] == "group-0001" and data["env_id"] == "DEFAULT_ENVIRONMENT_RELEASE_ID"
     assert (data["match_mode"], data["req_method"], data["auth"], data["type"]) == ("SWA", "ANY", "IAM", 1)
     assert data["func_info"]["timeout"] == 30000
-    timer_trigger = state.triggers[fake_fg.urn("timer", "live")][0]["event_data"]
+    timer_trigger = state.triggers[fake_fg.alias_urn("timer", "live")][0]["event_data"]
     assert timer_trigger == {"name": "every_five_minutes", "schedule_type": "Rate", "schedule": "5m",
                              "user_event": '{"kind": "summary"}'}
-    kinds = sorted(t["trigger_type_code"] for t in state.triggers[fake_fg.urn("events", "live")])
+    kinds = sorted(t["trigger_type_code"] for t in state.triggers[fake_fg.alias_urn("events", "live")])
     assert kinds == ["CTS", "EVENTGRID", "SMN"]
     assert all(r.headers["authorization"].startswith("SDK-HMAC-SHA256") for r in fake_fg.requests)
     assert "no changes" not in out
+    # Triggers were addressed to the alias as <urn>:!live (a bare :live names a version).
+    trigger_posts = [r.path for r in fake_fg.requests if r.method == "POST" and "/triggers/" in r.path]
+    assert trigger_posts and all(p.endswith(":!live") for p in trigger_posts)
+    # v2 functions whose logs go to LTS (FunctionGraph picks the group and stream).
+    assert all((f["type"], f["enable_lts_log"]) == ("v2", True) for f in state.functions.values())
+    assert all("log_config" not in r.body for r in fake_fg.requests if r.path.endswith("/fgs/functions"))
+
+
+def test_async_invocation_settings_are_deployed_on_the_alias(project: dict[str, Any], fake_fg: FakeFunctionGraph):
+    run(project, fake_fg)
+    live = fake_fg.state.aliases["timer"]["live"]["version"]
+    config = fake_fg.state.async_configs[fake_fg.urn("timer", live)]
+    assert config["max_async_retry_attempts"] == 2
+    on_failure = config["destination_config"]["on_failure"]
+    assert on_failure["destination"] == "SMN"
+    topic = f"urn:smn:cn-north-4:{fake_fg.project_id}:sms-tick-failures"
+    assert json.loads(on_failure["param"]) == {"topic_urn": topic}
+    assert [k.split(":")[6] for k in fake_fg.state.async_configs] == ["timer"]  # only where declared
+    edit(project, "      retries: 2", "      retries: 0")
+    changes, _ = run(project, fake_fg)
+    assert [(c.action, c.target) for c in changes] == [("UpdateFunctionAsyncInvokeConfig", "timer")]
+    assert fake_fg.state.async_configs[fake_fg.urn("timer", live)]["max_async_retry_attempts"] == 0
+    # A new version behind the alias has no settings yet: they follow the alias.
+    edit(project, "    memory_mb: 512", "    memory_mb: 1024")
+    changes, _ = run(project, fake_fg)
+    assert actions(changes)[-1] == "UpdateFunctionAsyncInvokeConfig"
+    assert run(project, fake_fg)[0] == []
+
+
+def test_missing_alias_answers_401_and_counts_as_missing(project: dict[str, Any], fake_fg: FakeFunctionGraph):
+    run(project, fake_fg)
+    fg = FunctionGraph.connect("cn-north-4", fake_fg.url, deploy_env(fake_fg))
+    ghost = fg.account.alias_urn("default", "timer", "ghost")
+    assert fg.show_async_config(ghost) is None and fg.list_triggers(ghost) == []
+    with pytest.raises(ServiceResponseException) as err:
+        fg.client.show_version_alias(ShowVersionAliasRequest(function_urn=fake_fg.urn("timer"), alias_name="ghost"))
+    assert (err.value.status_code, err.value.error_code) == (401, "FSS.1053")
+    assert is_missing(err.value)
+    # An alias deleted behind deploy's back is recreated, with its triggers and settings.
+    del fake_fg.state.aliases["timer"]["live"]
+    fake_fg.state.triggers.pop(fake_fg.alias_urn("timer", "live"))
+    changes, _ = run(project, fake_fg)
+    assert actions(changes) == ["CreateVersionAlias", "CreateFunctionTrigger"]
 
 
 def test_second_deploy_changes_nothing(project: dict[str, Any], fake_fg: FakeFunctionGraph):
@@ -120,7 +166,8 @@ def test_dry_run_shows_only_the_difference(project: dict[str, Any], fake_fg: Fak
     rebuild(project)
     writes = len(fake_fg.writes())
     changes, out = run(project, fake_fg, dry=True)
-    assert actions(changes) == ["UpdateFunctionConfig", "CreateFunctionVersion", "UpdateVersionAlias"]
+    assert actions(changes) == ["UpdateFunctionConfig", "CreateFunctionVersion", "UpdateVersionAlias",
+                                "UpdateFunctionAsyncInvokeConfig"]
     assert '"memory_size": "512 -> 1024"' in out
     assert len(fake_fg.writes()) == writes
 
@@ -171,7 +218,9 @@ def test_dependency_change_uploads_a_new_dependency_version(project: dict[str, A
 def test_secret_rotation_is_detected_and_never_leaks(project: dict[str, Any], fake_fg: FakeFunctionGraph):
     run(project, fake_fg)
     changes, out = run(project, fake_fg, WEBHOOK_SECRET="whsec-rotated-value-456")
-    assert actions(changes) == ["UpdateFunctionConfig", "CreateFunctionVersion", "UpdateVersionAlias"]
+    # The new version behind the alias gets the timer's async invocation settings too.
+    assert actions(changes) == ["UpdateFunctionConfig", "CreateFunctionVersion", "UpdateVersionAlias",
+                                "UpdateFunctionAsyncInvokeConfig"]
     assert "whsec-rotated-value-456" not in out and "whsec-very-secret-value-123" not in out
     update = next(r for r in fake_fg.requests if r.method == "PUT" and r.path.endswith("/config"))
     assert json.loads(update.body["encrypted_user_data"]) == {"WEBHOOK_SECRET": "whsec-rotated-value-456"}
@@ -234,13 +283,13 @@ def test_trigger_changes_replace_disable_and_prune(project: dict[str, Any], fake
         ("DeleteFunctionTrigger", "timer on live: TIMER every_five_minutes"),
         ("CreateFunctionTrigger", "timer on live: TIMER every_five_minutes"),
     ]
-    timer = fake_fg.state.triggers[fake_fg.urn("timer", "live")]
+    timer = fake_fg.state.triggers[fake_fg.alias_urn("timer", "live")]
     assert [t["event_data"]["schedule"] for t in timer] == ["10m"]
     edit(project, "        rate: 10m", "        rate: 10m\n        enabled: false")
     rebuild(project)
     changes, _ = run(project, fake_fg)
     assert [(c.action, c.details) for c in changes] == [("UpdateTrigger", "status ACTIVE -> DISABLED")]
-    assert fake_fg.state.triggers[fake_fg.urn("timer", "live")][0]["trigger_status"] == "DISABLED"
+    assert fake_fg.state.triggers[fake_fg.alias_urn("timer", "live")][0]["trigger_status"] == "DISABLED"
     assert run(project, fake_fg)[0] == []
 
 

@@ -62,7 +62,9 @@ def test_api_gateway_extensions(spec: dict[str, Any]) -> None:
     assert backend["type"] == "FUNCTION"
     endpoints = backend["functionEndpoints"]
     assert endpoints["function-urn"] == "urn:fss:cn-north-4:{project_id}:function:default:list_tasks_http"
-    assert (endpoints["invocation-type"], endpoints["version"], endpoints["timeout"]) == ("sync", "live", 30000)
+    assert (endpoints["invocation-type"], endpoints["version"], endpoints["timeout"]) == ("sync", "latest", 30000)
+    # The alias in APIG's alias slot, in FunctionGraph's alias form, never as a version name.
+    assert endpoints["alias-urn"] == endpoints["function-urn"] + ":!live"
     assert op["security"] == [{"apig-auth-iam": []}]
     assert spec["components"]["securitySchemes"]["apig-auth-iam"]["x-apigateway-auth-type"] == "IAM"
     assert op["x-apigateway-request-type"] == "public" and op["x-apigateway-match-mode"] == "NORMAL"

@@ -65,6 +65,22 @@ def test_manifest_records_sizes_and_hashes(project: dict[str, Any]) -> None:
     assert rec["dependency"] == "demo-deps-py312" and rec["runtime"] == "Python3.12"
     report = package.report(manifest, project["dist"])
     assert "api.zip" in report and "demo-deps-py312.zip" in report and "files" in report
+    assert "of the 10 MB dependency upload limit" in report and "of the 40 MB function upload limit" in report
+    assert "OBS" not in report
+    big = {**manifest, "dependencies": {k: {**r, "size": 12_000_000} for k, r in manifest["dependencies"].items()}}
+    over = package.report(big, project["dist"])
+    assert "120.0% of the 10 MB" in over and "over the limit: upload the zip to an OBS bucket" in over
+
+
+def test_what_never_runs_is_left_out(tmp_path: Path) -> None:
+    wheel = tmp_path / "pymongo-4.18.2-cp312-cp312-manylinux2014_x86_64.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for name in ("bson/__init__.py", "pymongo/__init__.py", "gridfs/__init__.py", "bson/py.typed",
+                     "bson/x.pyi", "pymongo-4.18.2.dist-info/METADATA", "pymongo-4.18.2.dist-info/RECORD",
+                     "pymongo-4.18.2.dist-info/licenses/LICENSE", "pymongo-4.18.2.dist-info/WHEEL"):
+            zf.writestr(name, "x")
+    assert sorted(package.wheel_entries([wheel])) == [
+        "bson/__init__.py", "pymongo-4.18.2.dist-info/METADATA", "pymongo-4.18.2.dist-info/licenses/LICENSE"]
 
 
 def test_self_contained_when_no_dependency_package(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -156,7 +172,12 @@ def test_real_packages_are_clean_and_for_the_platform(real_packages: dict[str, A
         native = [e for e in entries if e.endswith(".so")]
         tag = "cp" + real_packages["version"].replace(".", "")
         assert native and all("x86_64" in e or "abi3" in e or tag in e for e in native), native
-        assert rec["size"] < 40 * 1024 * 1024  # uploadable inline
+        # Well under the 10 MB direct-upload limit: only what runs is shipped.
+        assert rec["size"] < 0.85 * package.DIRECT_UPLOAD_LIMITS["dependency"], rec["size"]
+        assert "bson/__init__.py" in entries  # huaweicloudsdkcore imports it; the driver around it goes
+        assert not [e for e in entries if e.startswith(("pymongo/", "gridfs/", "dns/", "_yaml/", "yaml/_yaml."))]
+        assert not [e for e in entries if e.endswith((".pyi", "py.typed", ".dist-info/RECORD", ".dist-info/WHEEL"))]
+        assert "huaweicloudsdkcore-3.1.219.dist-info/METADATA" in entries  # importlib.metadata still works
     for name, rec in manifest["functions"].items():
         entries = names(real_packages["dist"] / rec["zip"])
         fn = template.function(name)

@@ -83,3 +83,22 @@ def test_matches_ignores_what_functiongraph_adds() -> None:
     assert not trig.matches(want, {**have, "func_info": {"timeout": 5000}})
     assert not trig.matches({"flag": True}, {"flag": "true"})
     assert not trig.matches(want, {**have, "operations": ["a"]})
+
+
+def test_dedicated_gateway_refuses_without_an_instance_naming_the_setting() -> None:
+    spec = {"type": "DEDICATEDGATEWAY", "name": "api", "path": "/v3/tasks", "group_id": "g1", "env_id": "e1",
+            "instance_id": "${APIG_INSTANCE_ID}"}
+    with pytest.raises(trig.Unresolved, match="APIG_INSTANCE_ID"):
+        make(spec)
+    with pytest.raises(trig.Unresolved, match="set APIG_INSTANCE_ID"):
+        make({**spec, "instance_id": "${APIG_INSTANCE_ID:-}"})  # an empty default is no instance either
+    t = make(spec, {"APIG_INSTANCE_ID": "inst-1"})
+    assert (t.type_code, t.event_type_code, t.event_data["instance_id"]) == ("DEDICATEDGATEWAY", "APICreated", "inst-1")
+    assert (t.event_data["group_id"], t.event_data["env_id"]) == ("g1", "e1")
+
+
+def test_eventgrid_passes_agency_and_event_types() -> None:
+    eg = make({"type": "EVENTGRID", "name": "eg", "source_name": "s", "channel_id": "c", "agency": "eg-agency",
+               "event_types": ["sms.task.request"]})
+    assert eg.event_data == {"trigger_name": "eg", "source_name": "s", "channel_id": "c", "agency": "eg-agency",
+                             "event_types": ["sms.task.request"]}

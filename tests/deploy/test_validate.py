@@ -22,13 +22,16 @@ def test_the_project_template_of_the_tests_is_valid(tmp_path: Path) -> None:
 
 def problems_with(tmp_path: Path, old: str, new: str) -> list[str]:
     assert old in PROJECT_TEMPLATE
+    tmp_path.mkdir(parents=True, exist_ok=True)
     return validate.validate(make_project(tmp_path, PROJECT_TEMPLATE.replace(old, new, 1)))
 
 
 @pytest.mark.parametrize(("old", "new", "expected"), [
     ("  runtime: Python3.12", "  runtime: Python3.11", "is not one of"),
-    ("  memory_mb: 256", "  memory_mb: 100", "less than the minimum"),
-    ("  timeout_s: 30", "  timeout_s: 5000", "greater than the maximum"),
+    ("  memory_mb: 256", "  memory_mb: 100", "is not one of"),
+    ("  memory_mb: 256", "  memory_mb: 320", "is not one of"),  # a multiple of 64, not a FunctionGraph size
+    ("  timeout_s: 30", "  timeout_s: 2", "less than the minimum"),
+    ("  timeout_s: 30", "  timeout_s: 259201", "greater than the maximum"),
     ("    SMS_REGION: cn-north-4", "    SMS_REGION: cn-north-4\n    WEBHOOK_SECRET: s3cr3t", "WEBHOOK_SECRET"),
     ("    SMS_REGION: cn-north-4", "    SMS_REGION: cn-north-4\n    HUAWEICLOUD_SDK_SK: abc", "HUAWEICLOUD_SDK_SK"),
     ("  app: default", "  app: default\n  surprise: 1", "Additional properties"),
@@ -110,3 +113,42 @@ def test_template_reader_keeps_its_api_and_reads_deploy_keys(tmp_path: Path) -> 
     bare = tmp_path / "bare.yaml"
     bare.write_text(yaml.safe_dump(doc))
     assert template.deployment(bare).dependency == "demo-deps"
+
+
+def test_functiongraph_environment_limits(tmp_path: Path) -> None:
+    many = "".join(f"\n    VAR_{i}: x" for i in range(19))
+    problems = problems_with(tmp_path, "    SMS_REGION: cn-north-4", "    SMS_REGION: cn-north-4" + many)
+    assert any("FunctionGraph allows 20" in p for p in problems), problems  # schema: maxProperties 20
+    # 18 plain + 1 default + 2 secrets + the secrets digest = 22 entries for the timer only.
+    many = "".join(f"\n      VAR_{i}: x" for i in range(17))
+    line = '      SUMMARY_INTERVAL_S: "300"'
+    problems = problems_with(tmp_path / "b", line, line + many)
+    assert problems == ["functions/timer: 22 environment variables (secrets included); FunctionGraph allows 20"]
+    big = "x" * 4000
+    problems = problems_with(tmp_path / "c", '      SUMMARY_INTERVAL_S: "300"', f'      SUMMARY_INTERVAL_S: "{big}"')
+    assert len(problems) == 1 and "characters; FunctionGraph allows 4096" in problems[0]
+    assert big not in problems[0]
+
+
+def test_one_path_once_per_api_group(tmp_path: Path) -> None:
+    second = """      - type: DEDICATEDGATEWAY
+        name: demo_api_again
+        group_id: ${APIG_GROUP_ID}
+        env_id: e
+        instance_id: i
+        path: /v3/tasks/
+        method: GET
+        timeout_ms: 30000
+"""
+    problems = problems_with(tmp_path, "        events: [events/api.json]\n",
+                             "        events: [events/api.json]\n" + second)
+    assert problems == ["functions/api/triggers/demo_api_again: GET /v3/tasks is already defined in API group "
+                        "${APIG_GROUP_ID} by api/demo_api"]
+    other_group = second.replace("${APIG_GROUP_ID}", "group-2")
+    assert problems_with(tmp_path / "b", "        events: [events/api.json]\n",
+                         "        events: [events/api.json]\n" + other_group) == []
+
+
+def test_dedicated_gateway_needs_instance_group_and_environment(tmp_path: Path) -> None:
+    problems = problems_with(tmp_path, "      - type: APIG", "      - type: DEDICATEDGATEWAY")
+    assert problems == ["functions/api/triggers/0: 'instance_id' is a required property"]

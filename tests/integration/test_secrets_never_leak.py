@@ -115,6 +115,12 @@ def run(fn: Any, *args: Any) -> tuple[Any, str]:
         return None, f"{type(exc).__name__}: {exc} {json.dumps(body, ensure_ascii=False, default=str)}"
 
 
+def said(outcome: tuple[Any, str]) -> str:
+    """What a path told its caller: the raised error's text, else the returned result."""
+    result, raised = outcome
+    return raised or json.dumps(result, ensure_ascii=False, default=str)
+
+
 def timer_event(**options: Any) -> dict[str, Any]:
     event = sample_event("timer.json")
     event["user_event"] = json.dumps(options) if options else ""
@@ -149,12 +155,14 @@ def scenarios(sms: Emulator, sink: Sink, monkeypatch: pytest.MonkeyPatch, ctx: A
     yield "timer bad url_env in options", run(
         timer, timer_event(targets=[{"format": "slack", "url_env": "WEBHOOK_BAD"}]), ctx)
     yield "timer bad url in options", run(timer, timer_event(targets=[f"ftp://h/{SLACK_TOKEN}"]), ctx)
-    specs = json.loads(os.environ["WEBHOOK_TARGETS"])
+    configured = os.environ["WEBHOOK_TARGETS"]
+    specs = json.loads(configured)
     specs[0]["url_env"] = "WEBHOOK_BAD"
     monkeypatch.setenv("WEBHOOK_TARGETS", json.dumps(specs))
     yield "timer bad url_env configured", run(timer, timer_event(), ctx)
     yield "event bad url_env configured", run(events, {"action": "summary"}, ctx)
     yield "http with bad webhook config", http(apig({"limit": "1"}), ctx)
+    monkeypatch.setenv("WEBHOOK_TARGETS", configured)  # the next paths fail at SMS, not at the settings
     monkeypatch.setenv("SMS_ENDPOINT", f"http://127.0.0.1:{closed_port()}")
     sms_client.reset_client_cache()
     yield "http sms unreachable", http(apig({}), ctx)
@@ -185,6 +193,8 @@ def test_no_secret_in_any_output(agency: bool, sms_pair: dict[bool, Emulator], s
     assert outcomes["timer ok"][0]["ok"] and {r.platform for r in sink.received} >= {
         "slack", "feishu", "dingtalk", "wecom", "generic"}
     assert all(r.signature in (None, "valid") for r in sink.received[:5])
-    assert "WEBHOOK_BAD" in json.dumps(outcomes["timer bad url_env in options"])  # returned: a 400
-    assert "WEBHOOK_TARGETS[0].url_env (WEBHOOK_BAD)" in outcomes["timer bad url_env configured"][1]
+    # configuration errors are returned (ok: false), not raised: a retry can't fix them
+    assert "WEBHOOK_BAD" in said(outcomes["timer bad url_env in options"])
+    assert "WEBHOOK_TARGETS[0].url_env (WEBHOOK_BAD)" in said(outcomes["timer bad url_env configured"])
+    assert outcomes["timer bad url_env configured"][0]["ok"] is False
     assert outcomes["timer webhooks fail"][1] and outcomes["timer sms unreachable"][1]

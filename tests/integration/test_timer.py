@@ -55,14 +55,14 @@ def test_malformed_user_event_is_a_clear_error_before_any_call(sink: Sink, sms_e
     event = timer_event()
     event["user_event"] = "{not json"
     before = len(sms_env.requests)
-    result = load_handler()(event, FakeContext())  # returned, not raised: a retry would fail the same way
-    assert not result["ok"] and not result["retryable"] and result["error"]["error_code"] == "SMSFN.0400"
+    result = load_handler()(event, FakeContext())  # returned, not raised: a retry can't fix it
+    assert (result["ok"], result["retryable"], result["status"]) == (False, False, 400)
     assert "user_event" in result["error"]["error_msg"] and len(sms_env.requests) == before
 
 
 def test_bad_filter_is_the_same_400_as_the_http_api(sink: Sink) -> None:
     result = load_handler()(timer_event(filters={"limit": "9999"}), FakeContext())
-    assert result["error"]["error_code"] == "SMSFN.0400" and "limit" in result["error"]["error_msg"]
+    assert result["status"] == 400 and "limit" in result["error"]["error_msg"] and not result["ok"]
 
 
 def test_failed_delivery_raises_and_logs_the_summary(

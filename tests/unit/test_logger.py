@@ -5,6 +5,8 @@ import io
 import json
 import threading
 
+import pytest
+
 from shared.logger import MASK, Logger, redact, redact_text, register_secret
 
 
@@ -56,3 +58,21 @@ def test_registering_while_other_threads_log_is_safe() -> None:
             t.join()
     assert errors == []
     assert redact_text("x concurrent-secret-000499 y") == f"x {MASK} y"
+
+
+def test_secret_registry_is_bounded_and_keeps_what_is_in_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    from collections import OrderedDict
+
+    from shared import logger as log
+
+    monkeypatch.setattr(log, "_known_secrets", OrderedDict())
+    monkeypatch.setattr(log, "_masking_order", ())
+    in_use = "configured-webhook-secret-0001"
+    for n in range(log.MAX_SECRETS * 3):  # a warm instance rotating agency credentials for a long time
+        log.register_secret(f"rotated-agency-sk-{n:06d}")
+        log.register_secret(in_use)  # every invocation registers what it uses again
+    assert len(log._known_secrets) == log.MAX_SECRETS
+    assert log.redact_text(f"x {in_use} y") == "x *** y"
+    newest = f"rotated-agency-sk-{log.MAX_SECRETS * 3 - 1:06d}"
+    assert log.redact_text(newest) == "***"
+    assert "rotated-agency-sk-000000" not in log._known_secrets  # long unused: aged out

@@ -52,3 +52,38 @@ def test_unknown_region_lists_the_known_ones() -> None:
     with pytest.raises(ApiError) as info:
         region_endpoints("mars-1")
     assert "cn-north-4" in info.value.error_msg
+
+
+class UserData:
+    def __init__(self, **values: str) -> None:
+        self.values = values
+
+    def getUserData(self, key: str) -> str | None:
+        return self.values.get(key)
+
+
+def test_environment_asks_user_data_first_then_the_fallback() -> None:
+    from shared.settings import Environment
+
+    env = Environment(UserData(SMS_REGION="ap-southeast-3", EMPTY=""), {"SMS_REGION": "cn-north-4", "EMPTY": "x",
+                                                                           "ONLY_ENV": "1"})
+    assert env["SMS_REGION"] == "ap-southeast-3"
+    assert env.get("ONLY_ENV") == "1" and env.get("EMPTY") == "x"  # an empty user-data value falls through
+    assert "MISSING" not in env and env.get("MISSING") is None
+    assert Environment(object(), {"A": "1"}).get("A") == "1"  # a context without getUserData
+
+
+def test_a_bad_setting_names_the_variable_never_its_value() -> None:
+    with pytest.raises(ApiError) as info:
+        Settings.from_env({"SMS_READ_TIMEOUT": "secret-looking-value"})
+    assert "SMS_READ_TIMEOUT" in info.value.error_msg and "secret-looking-value" not in info.value.error_msg
+
+
+def test_sections_are_read_on_first_use_only() -> None:
+    s = Settings.from_env({"SUMMARY_MAX_ITEMS": "many", "EVENT_MAX_RECORD_BYTES": "1"})
+    assert s.region is None  # building the SMS settings does not touch the broken sections
+    with pytest.raises(ApiError, match="SUMMARY_MAX_ITEMS"):
+        _ = s.summary
+    with pytest.raises(ApiError, match="EVENT_MAX_RECORD_BYTES"):
+        _ = s.events
+    assert Settings.from_env({}).summary.max_items == 50 and Settings.from_env({}).webhooks.max_attempts == 4

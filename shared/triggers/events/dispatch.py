@@ -16,16 +16,14 @@ a record. An event no parser recognises raises ``EventError`` (nothing was guess
 from __future__ import annotations
 
 import json
-import os
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import POISON_STATUSES, ApiError
+from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
-from shared.scope import Invocation, invocation_scope
-from shared.settings import Settings
+from shared.scope import Invocation, invocation_scope, run_once
 from shared.triggers.events import cts, eventgrid, kafka, plain, smn
 from shared.triggers.events.execute import Run, execute
 from shared.triggers.events.records import (
@@ -38,7 +36,6 @@ from shared.triggers.events.records import (
     check_size,
     decode_object,
     delivery_id,
-    max_record_bytes,
 )
 from shared.triggers.events.request import parse_request
 from shared.webhooks import DeliveryPlan
@@ -65,7 +62,7 @@ class EventsFailed(ApiError):
 
     def __init__(self, result: dict[str, Any], indexes: list[int]) -> None:
         super().__init__(
-            503,
+            CODES["SMSFN.0503"][0],
             "SMSFN.0503",
             f"{len(indexes)} of {result['records']} {result['source']} record(s) failed with retryable "
             f"errors (index {', '.join(map(str, indexes[:20]))}); raised so the event is delivered again",
@@ -92,12 +89,6 @@ def recognise(event: Any) -> tuple[str, list[Record]]:
         )
     name, parse = sources[0]
     return name, parse(event)
-
-
-def is_retryable(exc: BaseException) -> bool:
-    if isinstance(exc, RecordProblem):
-        return False
-    return isinstance(exc, ApiError) and exc.status not in POISON_STATUSES
 
 
 def _check_text(record: Record) -> None:
@@ -131,12 +122,12 @@ def _process(record: Record, run: Run | ApiError, limit: int, outcome: dict[str,
     if isinstance(run, ApiError):  # settings could not be read: every record waits for a fix
         raise run
     if run.invocation.deadline.remaining() < MIN_RECORD_S:
-        raise ApiError(504, "SMSFN.0504", "not started: the invocation's time is up")
+        raise fn_error("SMSFN.0504", "not started: the invocation's time is up")
     request = parse_request(_payload(record, limit))
     did = delivery_id(record, request.id, run.invocation.request_id)
     outcome.update(delivery_id=did, action=request.action)
     # Targets and notify_on are settled before any read, so a bad list costs no SMS call.
-    plan = DeliveryPlan.resolve(os.environ, request.options) if request.notify else None
+    plan = DeliveryPlan.resolve(run.settings, request.options) if request.notify else None
     outcome["result"], summary = execute(request, run)
     if plan is not None and plan.targets:
         delivery = plan.send(summary, deadline=run.invocation.deadline, delivery_id=did)
@@ -200,21 +191,16 @@ def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[st
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
     with invocation_scope(context, "task_events") as invocation:
-        return _handle(event, invocation)
+        return run_once(lambda: _handle(event, invocation), invocation)
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
-    try:
-        source, records = recognise(event)
-    except EventError as exc:  # poison as a whole: returned, since a redelivery fails the same way
-        logger.error("event refused", status=exc.status, error_code=exc.error_code, error_msg=exc.error_msg)
-        return {"source": None, "records": 0, "ok": 0, "failed": 0, "skipped": 0, "retryable": [],
-                "outcomes": [], "error": exc.body()}
+    source, records = recognise(event)
     logger.info("event", source=source, records=len(records))
     run: Run | ApiError
     try:
-        limit = max_record_bytes()
-        run = Run(Settings.from_env(), invocation, datetime.now(timezone.utc))
+        limit = invocation.settings.events.max_record_bytes
+        run = Run(invocation.settings, invocation, datetime.now(timezone.utc))
     except ApiError as exc:
         limit, run = 0, exc
     outcomes = [handle_record(record, run, limit) for record in records]

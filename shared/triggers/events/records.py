@@ -18,16 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.env import env_int
 from shared.errors import ApiError
 
-DEFAULT_MAX_RECORD_BYTES = 256 * 1024
-MAX_RECORD_BYTES_LIMIT = 6 * 1024 * 1024  # FunctionGraph's own cap on an event
 PREFIXES = {"smn": "smn", "eventgrid": "ce", "kafka": "kafka", "cts": "cts", "plain": "req"}
 
 # What a record's payload is: request JSON as text (SMN message, Kafka message), a request
@@ -101,11 +97,6 @@ def delivery_id(record: Record, request_id: str | None, invocation_id: str) -> s
         seed = ("content", *record.scope, canonical(record.payload))
     return f"{PREFIXES[namespace]}_{_hash(namespace, *seed)}"
 
-
-def max_record_bytes(env: Mapping[str, str] | None = None) -> int:
-    """``EVENT_MAX_RECORD_BYTES`` (default 256 KiB): the largest payload one record may carry."""
-    env = os.environ if env is None else env
-    return env_int(env, "EVENT_MAX_RECORD_BYTES", DEFAULT_MAX_RECORD_BYTES, 1024, MAX_RECORD_BYTES_LIMIT)
 
 
 def check_size(record: Record, limit: int) -> None:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from shared.errors import ApiError, bad_request
+from shared.errors import ApiError, bad_request, rescoped
 from shared.read.query import TaskQuery, parse_query
-from shared.validation.validate import load_schema
+from shared.schemas import load_schema
 
 SUMMARY_ONLY = ("filters", "interval_seconds", "stall_after_seconds")
 TASKS_ONLY = ("task_ids", "query")
@@ -42,15 +42,6 @@ class EventRequest:
 
 def _kind(value: Any) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def _scoped(exc: ApiError, prefix: str) -> ApiError:
-    """``parse_query``'s 400 with the parameter named where it sits in the request."""
-    params = exc.error_param or []
-    msg = exc.error_msg
-    if params:
-        msg = msg.replace(f"'{params[0]}'", f"'{prefix}.{params[0]}'", 1)
-    return ApiError(exc.status, exc.error_code, msg, error_param=[f"{prefix}.{p}" for p in params] or [prefix])
 
 
 def _pattern(name: str, value: Any, rule: dict[str, Any]) -> str:
@@ -120,7 +111,7 @@ def _task_ids(value: Any, rule: dict[str, Any]) -> tuple[str, ...]:
         try:
             parse_query({"id": task_id})  # the same rule as ?id= on GET /v3/tasks
         except ApiError as exc:
-            raise bad_request(f"task_ids[{i}]", exc.error_msg.split(": ", 1)[-1]) from None
+            raise bad_request(f"task_ids[{i}]", exc.reason) from None
     return tuple(ids)
 
 
@@ -128,7 +119,7 @@ def _query(name: str, value: dict[str, Any]) -> TaskQuery:
     try:
         return parse_query(value)
     except ApiError as exc:
-        raise _scoped(exc, name) from None
+        raise rescoped(exc, name) from None
 
 
 def parse_request(payload: Any) -> EventRequest:

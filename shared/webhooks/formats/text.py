@@ -13,10 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from shared.summary.fields import DOC_STATES, OTHER
+from shared.vocabulary import OTHER, states
 from shared.webhooks.notify import list_total
 
-STATE_ORDER = (*DOC_STATES, OTHER)  # the doc's order, as in the summary's by_state
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
@@ -272,7 +271,8 @@ def totals_text(summary: Mapping[str, Any]) -> str:
 def state_counts(summary: Mapping[str, Any]) -> list[tuple[str, int]]:
     """Non-zero ``by_state`` counts in the documented state order (unknown keys last)."""
     by_state = summary.get("by_state") if isinstance(summary.get("by_state"), Mapping) else {}
-    keys = [k for k in STATE_ORDER if k in by_state] + sorted(k for k in by_state if k not in STATE_ORDER)
+    order = (*states(), OTHER)  # the doc's order, as in the summary's by_state
+    keys = [k for k in order if k in by_state] + sorted(k for k in by_state if k not in order)
     return [
         (clip(k, MISC_MAX), v)
         for k in keys

@@ -8,7 +8,7 @@ import pytest
 
 from local.functions import load_handler
 from project import template
-from shared.errors import ApiError
+from shared.errors import ApiError, config_error, is_retryable
 from shared.triggers.events import EventError, EventsFailed, dispatch, recognise
 from tests.helpers import ROOT, FakeContext
 from tests.unit.triggers.events_helpers import (
@@ -61,12 +61,13 @@ def test_handler_is_thin_and_declared() -> None:
         ({**sample("kafka.json"), "specversion": "1.0"}, "matches eventgrid and kafka"),
     ],
 )
-def test_unrecognised_or_ambiguous_events_are_refused_not_raised(event: Any, words: str) -> None:
+def test_unrecognised_or_ambiguous_events_are_reported_not_retried(event: Any, words: str) -> None:
     with pytest.raises(EventError) as info:
-        dispatch.recognise(event)
+        recognise(event)
     assert info.value.status == 400 and words in info.value.error_msg
-    result = call(event)  # a redelivery would fail the same way: returned, never raised
-    assert result["error"]["error_code"] == "SMSFN.0400" and words in result["error"]["error_msg"]
+    result = call(event)  # raising would only make the platform redeliver what can never be read
+    assert (result["ok"], result["retryable"], result["status"]) == (False, False, 400)
+    assert words in result["error"]["error_msg"]
 
 
 def test_plain_invocation_is_the_request(fake: FakeExecute) -> None:
@@ -108,13 +109,12 @@ def test_a_crash_in_one_record_is_contained_and_not_retried(monkeypatch: pytest.
                      "retryable": False}
 
 
-def test_bad_settings_fail_every_record_as_retryable(fake: FakeExecute, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_settings_fail_every_record_and_are_not_retried(fake: FakeExecute, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMS_VALIDATION", "sometimes")
-    with pytest.raises(EventsFailed) as info:
-        call(sample("smn.json"))
-    (outcome,) = info.value.result["outcomes"]
-    assert "SMS_VALIDATION" in outcome["error"]["error_msg"] and outcome["error"]["retryable"]
-    assert not fake.requests
+    result = call(sample("smn.json"))  # a person has to fix the setting: redelivery can't
+    (outcome,) = result["outcomes"]
+    assert "SMS_VALIDATION" in outcome["error"]["error_msg"] and outcome["error"]["retryable"] is False
+    assert "sometimes" not in outcome["error"]["error_msg"] and not fake.requests and result["retryable"] == []
 
 
 def test_bad_record_size_setting_is_a_configuration_error(fake: FakeExecute, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -140,9 +140,11 @@ def test_webhook_targets_from_the_request_must_be_configured(fake: FakeExecute) 
 
 
 def test_poison_statuses_are_not_retryable() -> None:
-    for status, retry in ((400, False), (422, False), (403, True), (409, True), (429, True), (500, True),
+    for status, retry in ((400, False), (422, False), (403, False), (409, True), (429, True), (500, True),
                           (502, True), (504, True)):
-        assert dispatch.is_retryable(ApiError(status, "X", "x")) is retry
+        assert is_retryable(ApiError(status, "X", "x")) is retry
+    assert not is_retryable(config_error("WEBHOOK_TARGETS is not valid JSON"))  # 500, but a person must act
+    assert not is_retryable(KeyError("a crash would repeat"))
 
 
 def test_large_results_shrink_task_lists_then_summaries() -> None:

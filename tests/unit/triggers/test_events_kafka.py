@@ -60,7 +60,18 @@ def test_a_batch_without_a_records_list_is_an_event_error(records: Any) -> None:
     event = {**sample("kafka.json"), "records": records}
     with pytest.raises(EventError, match="records"):
         recognise(event)
-    assert "records" in call(event)["error"]["error_msg"]  # refused in the result, never raised
+    result = call(event)  # reported, not retried: a redelivery can't be read either
+    assert not result["ok"] and not result["retryable"] and "records" in result["error"]["error_msg"]
+
+
+def test_the_console_template_shape_is_one_batch(fake: FakeExecute) -> None:
+    event = {k: v for k, v in sample("kafka.json").items() if k != "records"}
+    event.update(messages=[json.dumps({"task_ids": [TASK]}), json.dumps({"task_ids": [TASK], "id": "b"})],
+                 topic_id="sms-task-requests")
+    result = call(event)
+    assert statuses(result) == ["ok", "ok"] and len(fake.requests) == 2
+    assert [o["where"] for o in result["outcomes"]] == ["messages[0]", "messages[1]"]
+    assert result["outcomes"][0]["info"] == {"topic_id": "sms-task-requests"}
 
 
 def test_empty_batch_is_fine(fake: FakeExecute) -> None:

@@ -7,10 +7,10 @@ import jsonschema
 import pytest
 
 from shared.errors import ApiError
-from shared.summary.builder import FILTER_KEYS
+from shared.schemas import load_schema
 from shared.triggers.events.request import EventRequest, parse_request, request_rules
 from shared.triggers.timer_event import MAX_SECONDS
-from shared.validation.validate import load_schema
+from shared.vocabulary import FILTER_KEYS
 from shared.webhooks import NOTIFY_CONDITIONS
 
 SCHEMA = load_schema("task_event_request")

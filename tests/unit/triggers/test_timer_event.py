@@ -129,7 +129,6 @@ def test_unknown_option_keys_are_named():
         ({"filters": {"state": "running"}}, "user_event.filters.state"),
         ({"filters": {"state": "PAUSED"}}, "user_event.filters.state"),
         ({"filters": {"name": 5}}, "user_event.filters.name"),
-        ({"filters": {"id": ""}}, "user_event.filters.id"),
         ({"targets": "ops"}, "user_event.targets"),
         ({"targets": [1]}, "user_event.targets"),
         ({"notify_on": [{"x": 1}]}, "user_event.notify_on"),

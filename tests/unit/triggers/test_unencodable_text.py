@@ -117,8 +117,11 @@ def test_smn_message_id_is_escaped_in_the_outcome(fake: Any) -> None:
 
 
 def test_an_event_key_utf8_cant_carry_is_an_event_error() -> None:
-    from shared.triggers.events import EventError, dispatch
+    from shared.triggers.events import EventError, recognise
 
-    with pytest.raises(EventError):
-        dispatch.recognise({f"k{BAD}": 1})
-    utf8_json(call({f"k{BAD}": 1}))
+    with pytest.raises(EventError) as info:
+        recognise({f"k{BAD}": 1})
+    utf8_json(info.value.body())
+    result = call({f"k{BAD}": 1})  # returned, not raised: the same event can never be read
+    assert result["status"] == 400 and not result["retryable"]
+    utf8_json(result)

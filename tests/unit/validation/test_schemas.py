@@ -12,8 +12,9 @@ import jsonschema
 import jsonschema_rs
 import pytest
 
+from shared.schemas import SCHEMA_DIR, load_schema
 from shared.validation.modes import OPEN_ENUM
-from shared.validation.validate import SCHEMA_DIR, derived_schema, load_schema
+from shared.validation.validate import derived_schema
 
 OUR_SCHEMAS = ["list_tasks_query", "list_tasks_response", "error"]
 LONG_MAX = 9223372036854775807

@@ -18,12 +18,12 @@ import jsonschema
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from shared.schemas import load_schema
 from shared.validation.modes import inline_refs
 from shared.validation.validate import (
     compile_fast_check,
     compile_validator,
     derived_schema,
-    load_schema,
     validate_document,
 )
 

@@ -8,8 +8,10 @@ from email.utils import formatdate
 
 import pytest
 
-from shared.webhooks.delivery import BACKOFF_CAP_S, backoff_delay, parse_retry_after
+from shared.transport.retry import parse_retry_after
+from shared.webhooks.delivery import BACKOFF_CAP_S, webhook_retry_policy
 from shared.webhooks.formats import dingtalk, feishu, generic, slack, wecom
+from shared.webhooks.targets import WebhookSettings
 
 NOW = 1_764_378_000.0
 
@@ -44,6 +46,7 @@ def test_parse_retry_after(value: str | None, expected: float | None) -> None:
 
 
 def test_backoff_is_exponential_with_full_jitter_and_a_cap() -> None:
+    backoff_delay = webhook_retry_policy(WebhookSettings()).backoff
     assert [backoff_delay(a, UpperBound()) for a in range(1, 8)] == [0.5, 1.0, 2.0, 4.0, 8.0, 8.0, 8.0]
     assert all(backoff_delay(a, LowerBound()) == 0.0 for a in range(1, 8))
     assert max(backoff_delay(9, UpperBound()) for _ in range(3)) == BACKOFF_CAP_S

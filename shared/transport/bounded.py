@@ -1,0 +1,204 @@
+"""HTTP calls that end by a deadline and read bounded bodies (SMS pages, webhook answers).
+
+A socket timeout bounds each read, not the call: a server trickling one byte a second keeps
+every read inside its timeout and the call alive for hours. ``deadline_guard`` bounds the whole
+exchange instead: the connections a request uses in this thread (new or taken from the pool)
+are registered with the guard, and when its time is up a watchdog thread shuts them down, so
+the blocked read returns at once and the caller sees ``guard.fired``. One watchdog serves the
+process; a guard costs a heap entry, not a thread.
+
+``read_capped`` reads a streamed body through urllib3's decoder, which (urllib3 >= 2.6) never
+decodes more than the chunk asked for, so a gzip bomb is stopped at the cap like a plain body.
+Not covered: DNS resolution and a TLS handshake on a new connection (each bounded by the
+connect timeout per read, which the callers cap by the deadline)."""
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+CHUNK_BYTES = 64 * 1024
+
+
+class BodyTooLarge(Exception):
+    """The body (decoded) is larger than the cap; nothing past the cap was read or decoded."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the body is larger than {limit} bytes")
+        self.limit = limit
+
+
+class DeadlineExceeded(requests.Timeout):
+    """The exchange was cut because the deadline came before its end."""
+
+
+class Guard:
+    """The connections of one exchange, shut down when its time is up (unless released first)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + max(0.0, seconds)
+        self.fired = False
+        self._sockets: list[socket.socket] = []
+        self._released = False
+        self._lock = threading.Lock()
+
+    def attach(self, sock: socket.socket | None) -> None:
+        if sock is None:
+            return
+        with self._lock:
+            if self._released:
+                return
+            self._sockets.append(sock)
+            fired = self.fired
+        if fired:  # attached after the time ran out: the exchange must not start
+            _shutdown(sock)
+
+    def fire(self) -> None:
+        with self._lock:
+            if self._released or self.fired:
+                return
+            self.fired = True
+            sockets = list(self._sockets)
+        for sock in sockets:
+            _shutdown(sock)
+
+    def release(self) -> None:
+        """The exchange is over: its connections (back in the pool) are no longer ours to cut."""
+        with self._lock:
+            self._released = True
+            self._sockets.clear()
+
+
+def _shutdown(sock: socket.socket) -> None:
+    # The plain socket call, also for an SSLSocket: ``SSLSocket.shutdown`` would tear down its
+    # TLS state under the thread that is reading. A closed socket (fd -1) raises: nothing to cut.
+    with suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _Watchdog:
+    """One daemon thread firing guards at their end time."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Guard]] = []
+        self._seq = itertools.count()
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def add(self, guard: Guard) -> None:
+        with self._cond:
+            heapq.heappush(self._heap, (guard.end, next(self._seq), guard))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._heap:
+                    self._cond.wait()
+                end, _, guard = self._heap[0]
+                delay = end - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+                heapq.heappop(self._heap)
+            guard.fire()
+
+
+_watchdog = _Watchdog()
+_current = threading.local()
+
+
+@contextmanager
+def deadline_guard(seconds: float) -> Iterator[Guard]:
+    """Every connection this thread uses inside the block is cut after ``seconds`` (``inf``: never)."""
+    unbounded = math.isinf(seconds)
+    guard = Guard(0.0 if unbounded else seconds)
+    if not unbounded:
+        _watchdog.add(guard)
+    previous = getattr(_current, "guard", None)
+    _current.guard = None if unbounded else guard
+    try:
+        yield guard
+    finally:
+        _current.guard = previous
+        guard.release()
+
+
+def _attach(sock: Any) -> None:
+    guard = getattr(_current, "guard", None)
+    if guard is not None:
+        guard.attach(sock)
+
+
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        _attach(sock)
+        return sock
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        _attach(self.sock)  # the TLS socket (the plain one handed its descriptor over)
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _attach(conn.sock)  # a reused connection; a new one attaches when it connects
+        return conn
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        conn = super()._get_conn(timeout)
+        _attach(conn.sock)
+        return conn
+
+
+class GuardedAdapter(HTTPAdapter):
+    """An adapter whose connections obey ``deadline_guard``; retries are never urllib3's."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_retries", 0)
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
+def read_capped(response: requests.Response, limit: int, *, truncate: bool = False) -> bytes:
+    """The decoded body of a streamed response, at most ``limit`` bytes: past it, ``BodyTooLarge``
+    (or, with ``truncate``, the first ``limit`` bytes). Reading stops at the cap either way."""
+    declared = response.headers.get("Content-Length", "")
+    identity = response.headers.get("Content-Encoding", "identity").strip().lower() in ("", "identity")
+    if not truncate and identity and declared.isascii() and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    body = bytearray()
+    for chunk in response.iter_content(chunk_size=min(CHUNK_BYTES, limit + 1)):
+        body += chunk
+        if len(body) > limit:
+            if truncate:
+                return bytes(body[:limit])
+            raise BodyTooLarge(limit)
+    return bytes(body)
