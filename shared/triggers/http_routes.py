@@ -66,13 +66,19 @@ def handle(event: Any, context: Any) -> dict[str, Any]:
 
 def _error_out(request: ApiGatewayEvent | None, error: ApiError) -> dict[str, Any]:
     """JSON in SMS's shape; a dashboard page gets it as an HTML page with the page's headers."""
+    # RFC 9110: a 405 lists what is allowed in ``Allow`` too, not only in the body.
+    allow = {"Allow": ", ".join(ALLOWED_METHODS)} if error.status == 405 else {}
     if request is not None and request.path.startswith("/dashboard"):
         from shared.dashboard.render import security_headers
         from shared.triggers.dashboard_routes import error_page
 
-        return error_page(request, error) or error_response(error, {
-            k: v for k, v in security_headers().items() if k != "Content-Type"})
-    return error_response(error)
+        page = error_page(request, error)
+        if page is not None:
+            page["headers"].update(allow)
+            return page
+        return error_response(error, {**allow, **{k: v for k, v in security_headers().items()
+                                                  if k != "Content-Type"}})
+    return error_response(error, allow or None)
 
 
 def _answer(event: Any, invocation: Invocation) -> dict[str, Any]:

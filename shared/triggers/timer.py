@@ -26,8 +26,6 @@ def tick_delivery_id(tick: TimerEvent) -> str:
 
 
 def run(event: Any, context: Any) -> dict[str, Any]:
-    """Raises only what a retry may fix (SMS, webhooks, settings, time); a malformed event or bad
-    options would fail every retry the same way, so they are logged and returned, not raised."""
     with invocation_scope(context, "list_tasks_timer") as invocation:
         return run_once(lambda: _run(event, invocation), invocation)
 
