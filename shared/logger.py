@@ -107,9 +107,6 @@ class Logger:
     def reset_scope(self, token: Token[Mapping[str, Any]]) -> None:
         self._context.reset(token)
 
-    def clear(self) -> None:
-        self._context.set(_EMPTY)
-
     def _emit(self, level: str, message: str, fields: dict[str, Any]) -> None:
         record: dict[str, Any] = {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -13,7 +13,6 @@ import traceback
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -99,22 +98,13 @@ class Invocation:
         return Settings.for_context(self.context)
 
 
-_current: ContextVar[Invocation | None] = ContextVar("invocation", default=None)
-
-
-def current_invocation() -> Invocation | None:
-    """The invocation this thread or task is serving (None outside any)."""
-    return _current.get()
-
-
 @contextmanager
 def invocation_scope(context: Any, default_name: str, *, log_failure: bool = True) -> Iterator[Invocation]:
-    """One invocation, entered and left here for every handler: the invocation and its log
-    context (request id, function name) are this thread's or task's own, so concurrent requests
-    in one warm instance never see each other's; both are reset in ``finally``. An ``ApiError``
+    """One invocation, entered and left here for every handler: its log context (request id,
+    function name) is this thread's or task's own (a ``ContextVar``), so concurrent requests
+    in one warm instance never see each other's; it is reset in ``finally``. An ``ApiError``
     on its way out to FunctionGraph is logged once (``log_failure``)."""
     invocation = Invocation.from_context(context)
-    token = _current.set(invocation)
     log_token = logger.bind_scope(request_id=invocation.request_id,
                                   function=invocation.function_name or default_name)
     try:
@@ -126,7 +116,6 @@ def invocation_scope(context: Any, default_name: str, *, log_failure: bool = Tru
         raise
     finally:
         logger.reset_scope(log_token)
-        _current.reset(token)
 
 
 def run_once(work: Callable[[], dict[str, Any]], invocation: Invocation) -> dict[str, Any]:
