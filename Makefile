@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-deploy.txt constrai
 	@touch $(STAMP)
 
 # Translation catalogs: .po sources compiled into the .mo files the functions read (project/catalogs.py).
-CATALOG_PO := $(wildcard shared/dashboard/locale/*/LC_MESSAGES/messages.po)
+CATALOG_PO := $(wildcard shared/i18n/locale/*/LC_MESSAGES/messages.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
 catalogs: $(CATALOG_MO)
 %.mo: %.po $(STAMP)

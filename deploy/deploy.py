@@ -198,6 +198,18 @@ def _aliased(aliases: list[dict[str, Any]]) -> set[str]:
     return out
 
 
+def _next_version_name(base: str, existing: list[str]) -> str:
+    """``base`` or ``base-NN`` after every name of that second: two-digit suffixes keep name order =
+    publish order within one second, and a name freed by pruning is never reused (it would sort
+    before versions published after it)."""
+    used = [1 if n == base else int(n[len(base) + 1:]) for n in existing
+            if n == base or (n.startswith(base + "-") and n[len(base) + 1:].isdigit())]
+    nxt = max(used, default=0) + 1
+    if nxt > 99:
+        raise DeployError(f"over 99 versions published within one second ({base}); wait a second and retry")
+    return base if nxt == 1 else f"{base}-{nxt:02d}"
+
+
 def prune_versions(run: Runner, name: str, urn: str, versions: list[dict[str, Any]],
                    aliases: list[dict[str, Any]], keep: int, room: int = 0) -> list[dict[str, Any]]:
     """Deletes versions deploy published that no alias points to, oldest first, keeping the ``keep``
@@ -238,9 +250,7 @@ def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings:
     else:
         versions = prune_versions(run, want.name, urn, versions, aliases, settings.keep_versions, room=1)
         base = "v" + datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
-        taken = {str(v.get("version")) for v in versions}
-        # Two-digit suffixes keep name order = publish order within one second.
-        name = next(n for n in (base, *(f"{base}-{i:02d}" for i in range(2, 100))) if n not in taken)
+        name = _next_version_name(base, [str(v.get("version")) for v in versions])
         description = f"{run.ref} code:{want.code.sha256[:12]} fp:{fingerprint}"
         version = run.change("CreateFunctionVersion", want.name, f"{name} ({description})",
                              lambda: str(run.api.publish_version(urn, name, description).get("version", name)),

@@ -1,4 +1,4 @@
-"""Translation catalogs of the pages and chat messages (shared/dashboard/locale/).
+"""Translation catalogs of the pages and chat messages (shared/i18n/locale/).
 
 ``python -m project.catalogs`` compiles every ``messages.po`` into the ``messages.mo`` the
 functions read (``make catalogs``; ``make test``/``package``/``run`` do it first);
@@ -16,11 +16,11 @@ from babel.messages.pofile import read_po, write_po
 
 from project.template import ROOT
 
-LOCALE_DIR = ROOT / "shared" / "dashboard" / "locale"
+LOCALE_DIR = ROOT / "shared" / "i18n" / "locale"
 SOURCES = ROOT / "shared"
 # Python sources use _() / N_() / ngettext; the page templates use Jinja's i18n calls.
 METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "n_": (1, 2), "N_": None}
 
 
 def po_files() -> list[Path]:

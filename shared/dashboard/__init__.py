@@ -1,2 +1,3 @@
 """Operator views after the summary: a dashboard page, a page per task and a CSV export, behind
-signed links (links.py), in Chinese and English (i18n.py and locale/)."""
+signed links (links.py, which also makes the links chat messages carry), in Chinese and English
+(``shared.i18n``)."""

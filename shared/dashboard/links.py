@@ -14,11 +14,15 @@ import binascii
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from shared.errors import ApiError, config_error, fn_error
+from shared.logger import logger
 from shared.settings import Settings
+from shared.vocabulary import FILTER_KEYS
 
 PREFIX = "sdl1"
 TOKEN_PARAM = "token"
@@ -112,3 +116,41 @@ def signed_link(settings: Settings, path: str = DASHBOARD_SCOPE, params: dict[st
 
 def task_path(task_id: str) -> str:
     return f"{DASHBOARD_SCOPE}/tasks/{task_id}"
+
+
+@dataclass(frozen=True)
+class MessageLinks:
+    """The links one chat message carries (``shared.webhooks``' ``ChatLinks``): the dashboard with
+    the message's filters, and the page of each failed or stalled task it lists. One token with
+    the dashboard's scope serves them all: anyone holding the message already holds the
+    dashboard link, so narrower task tokens would protect nothing."""
+
+    base_url: str
+    token: str
+    filters: Mapping[str, str] = field(default_factory=dict)
+
+    def dashboard(self, lang: str | None) -> str:
+        return link(self.base_url, DASHBOARD_SCOPE, self.token, {**self.filters, **_lang(lang)})
+
+    def task(self, task_id: str, lang: str | None) -> str:
+        return link(self.base_url, task_path(task_id), self.token, _lang(lang))
+
+
+def _lang(lang: str | None) -> dict[str, str]:
+    return {"lang": lang} if lang else {}
+
+
+def message_links(settings: Settings, filters: Mapping[str, Any] | None = None,
+                  now: float | None = None) -> MessageLinks | None:
+    """The links for a summary message, or None when the dashboard is not configured (both
+    ``DASHBOARD_URL`` and ``DASHBOARD_LINK_SECRET`` are needed; one without the other is logged,
+    so a message without its button is never a silent surprise)."""
+    dash = settings.dashboard
+    if not dash.url or not dash.link_secret:
+        if dash.url or dash.link_secret:
+            missing = "DASHBOARD_LINK_SECRET" if dash.url else "DASHBOARD_URL"
+            logger.warning(f"{missing} is not set: chat messages carry no dashboard links")
+        return None
+    kept = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS and isinstance(v, str) and v}
+    token = sign(DASHBOARD_SCOPE, dash.link_secret, dash.link_ttl_s, now)
+    return MessageLinks(dash.url, token, kept)

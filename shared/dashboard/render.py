@@ -18,12 +18,11 @@ from urllib.parse import quote, urlencode
 import jinja2
 from markupsafe import Markup
 
-from shared.dashboard import i18n
-from shared.dashboard.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
+from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM
+from shared.i18n.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
 from shared.summary.fields import epoch_ms, iso_ms, sub_task_facts
 from shared.vocabulary import states
-from shared.webhooks.formats.text import duration  # one wording of idle times, chat and pages
 
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "page.css").read_text(encoding="utf-8")
@@ -153,7 +152,8 @@ def environment(lang: str) -> jinja2.Environment:
     )
     translate = i18n.gettext_for(lang)
     env.install_gettext_callables(translate, i18n.ngettext_for(lang), newstyle=True)  # type: ignore[attr-defined]
-    env.filters.update(when=_when, duration=duration, field=_field)
+    # one wording of idle and elapsed times, pages and chat messages alike
+    env.filters.update(when=_when, duration=lambda seconds: i18n.duration(seconds, lang), field=_field)
     env.globals.update(
         css=Markup(CSS),  # our own file: the hash above must match it verbatim
         states=states(),

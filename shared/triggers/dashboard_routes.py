@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
 
-from shared.dashboard import i18n
+from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM, Grant, require_secret, verify
 from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
 from shared.errors import ApiError, bad_request
@@ -19,9 +19,12 @@ from shared.read.tasks import read_tasks, scan_headers
 from shared.scope import Invocation
 from shared.settings import Settings
 from shared.triggers.apigw import ApiGatewayEvent, response
+from shared.vocabulary import FILTER_KEYS
 
 PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
-FILTER_PARAMS = ("state", "name", "enterprise_project_id")  # the dashboard's filters of /v3/tasks
+# The filters of /v3/tasks (a chat message's link carries whichever its summary had); the form
+# sets the first three, and keeps the others as they came.
+FILTER_PARAMS = FILTER_KEYS
 TASKS_PREFIX = f"{DASHBOARD_SCOPE}/tasks/"
 CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from shared.dashboard.links import message_links
 from shared.logger import logger
 from shared.scope import Invocation, invocation_scope, run_once
 from shared.summary.summarise import headline, summarise
@@ -45,7 +46,8 @@ def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
         stall_after_seconds=options.get("stall_after_seconds"),
     )
     delivery_id = tick_delivery_id(tick)
-    delivery = plan.send(summary, deadline=invocation.deadline, delivery_id=delivery_id)
+    links = message_links(settings, summary.get("filters")) if plan.targets else None
+    delivery = plan.send(summary, deadline=invocation.deadline, delivery_id=delivery_id, links=links)
     result = {
         "delivery_id": delivery_id,
         "trigger": tick.trigger_name,

@@ -29,7 +29,7 @@ from shared.scope import in_scope
 from shared.transport.bounded import DeadlineExceeded, GuardedAdapter, deadline_guard, read_capped
 from shared.transport.retry import MIN_ATTEMPT_S, RetryPolicy, parse_retry_after
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
-from shared.webhooks.formats.base import OutgoingRequest, webhook_id
+from shared.webhooks.formats.base import ChatLinks, OutgoingRequest, webhook_id
 from shared.webhooks.notify import DEFAULT_NOTIFY_ON, parse_notify_on, should_notify
 from shared.webhooks.targets import Target, WebhookSettings
 from shared.webhooks.url_safety import (
@@ -254,6 +254,7 @@ class _Run:
     clock: Callable[[], float]
     resolver: Resolver | None
     rng: Any
+    links: ChatLinks | None = None
 
     def deliver_one(self, target: Target) -> TargetOutcome:
         register_url_secrets(target.url)  # also for targets built without build_target
@@ -273,7 +274,8 @@ class _Run:
         policy = self.settings.policy
         try:
             checked: CheckedUrl = check_url(target.url, policy)
-            ctx = RenderContext(self.delivery_id, self.settings.max_items, self.settings.generic_max_bytes)
+            ctx = RenderContext(self.delivery_id, self.settings.max_items, self.settings.generic_max_bytes,
+                                lang=target.lang or "en", links=self.links)
             prepared = fmt.render(self.summary, target.url, target.secret, ctx)
         except (UnsafeUrl, RenderError, ValueError) as exc:
             outcome.error = redact_text(str(exc))
@@ -356,11 +358,14 @@ def deliver(
     settings: WebhookSettings | None = None,
     resolver: Resolver | None = None,
     rng: random.Random | None = None,
+    links: ChatLinks | None = None,
 ) -> DeliveryResult:
     """Deliver ``summary`` to every target; returns one outcome per target, in target order.
 
     ``notify_on`` is the run's default (a target's own ``notify_on`` wins); ``settings`` defaults to
-    ``WebhookSettings()``. ``sleep``, ``clock``, ``resolver`` and ``rng`` are injectable for tests."""
+    ``WebhookSettings()``; ``links`` (the dashboard's, when configured) put an "open dashboard"
+    button and task links in every message. ``sleep``, ``clock``, ``resolver`` and ``rng`` are
+    injectable for tests."""
     run = _Run(
         summary=summary,
         deadline=deadline,
@@ -372,6 +377,7 @@ def deliver(
         clock=clock,
         resolver=resolver,
         rng=rng or random.Random(),
+        links=links,
     )
     if len(targets) <= 1 or run.settings.concurrency <= 1:
         outcomes = [run.deliver_safely(t) for t in targets]

@@ -13,6 +13,7 @@ import requests
 
 from shared.settings import Settings
 from shared.webhooks.delivery import DeadlineLike, DeliveryResult, deliver
+from shared.webhooks.formats.base import ChatLinks
 from shared.webhooks.notify import parse_notify_on
 from shared.webhooks.targets import Target, WebhookSettings, load_targets
 from shared.webhooks.url_safety import Resolver
@@ -34,9 +35,10 @@ class DeliveryPlan:
             notify_on = parse_notify_on(options["notify_on"])
         return cls(settings, targets, tuple(notify_on))
 
-    def send(self, summary: Mapping[str, Any], *, deadline: DeadlineLike, delivery_id: str) -> DeliveryResult:
+    def send(self, summary: Mapping[str, Any], *, deadline: DeadlineLike, delivery_id: str,
+             links: ChatLinks | None = None) -> DeliveryResult:
         return deliver(self.targets, summary, deadline=deadline, delivery_id=delivery_id,
-                       notify_on=self.notify_on, settings=self.settings)
+                       notify_on=self.notify_on, settings=self.settings, links=links)
 
 
 def send_summary(
@@ -50,10 +52,11 @@ def send_summary(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.time,
     resolver: Resolver | None = None,
+    links: ChatLinks | None = None,
 ) -> DeliveryResult:
     """Resolve the plan and deliver in one call (tests and simple callers)."""
     plan = DeliveryPlan.resolve(Settings(env=env), options)
     return deliver(
         plan.targets, summary, deadline=deadline, delivery_id=delivery_id, notify_on=plan.notify_on,
-        session=session, sleep=sleep, clock=clock, settings=plan.settings, resolver=resolver,
+        session=session, sleep=sleep, clock=clock, settings=plan.settings, resolver=resolver, links=links,
     )

@@ -5,6 +5,7 @@ One target::
     WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX
     WEBHOOK_FORMAT=slack            # generic (default) | slack | feishu | dingtalk | wecom
     WEBHOOK_SECRET=...              # optional: whsec_<base64> for generic, the bot secret for feishu/dingtalk
+    WEBHOOK_LANG=en                 # optional: zh-CN | en (chat formats; default by platform, below)
 
 Several targets: ``WEBHOOK_TARGETS``, a JSON array (not together with ``WEBHOOK_URL``)::
 
@@ -15,7 +16,9 @@ Several targets: ``WEBHOOK_TARGETS``, a JSON array (not together with ``WEBHOOK_
 
 Keys: ``name`` (``[A-Za-z0-9_.-]``, unique; default ``target-N``), ``format`` (default generic),
 ``url`` or ``url_env``, optional ``secret`` or ``secret_env``, optional ``notify_on`` (overrides
-``WEBHOOK_NOTIFY_ON`` for that target). ``*_env`` names another environment variable holding the
+``WEBHOOK_NOTIFY_ON`` for that target), optional ``lang`` (``zh-CN`` or ``en``: the chat message's
+language; by default Chinese for Feishu, DingTalk and WeCom, English for Slack; a generic target
+takes none, its JSON is language-neutral). ``*_env`` names another environment variable holding the
 value, so URLs with tokens and secrets can live in FunctionGraph's encrypted variables instead of a
 JSON blob; it may not name the function's own credentials (``HUAWEICLOUD_*``).
 
@@ -35,6 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from shared import i18n
 from shared.env import env_flag, env_int, env_number
 from shared.errors import ApiError, bad_request, config_error
 from shared.logger import redact_text, register_secret
@@ -44,7 +48,9 @@ from shared.webhooks.url_safety import UnsafeUrl, UrlPolicy, check_url, register
 
 FORMATS = ("generic", "slack", "feishu", "dingtalk", "wecom")
 SIGNED_FORMATS = ("generic", "feishu", "dingtalk")  # Slack and WeCom webhooks have no signing
-_SPEC_KEYS = frozenset({"name", "url", "url_env", "format", "secret", "secret_env", "notify_on"})
+_SPEC_KEYS = frozenset({"name", "url", "url_env", "format", "secret", "secret_env", "notify_on", "lang"})
+# Chat platforms whose users mostly read Chinese get Chinese unless a target says otherwise.
+CHAT_LANGUAGES = {"feishu": "zh-CN", "dingtalk": "zh-CN", "wecom": "zh-CN", "slack": "en"}
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _FORBIDDEN_ENV_PREFIXES = ("HUAWEICLOUD_",)
@@ -59,11 +65,12 @@ class Target:
     format: str = "generic"
     secret: str | None = None
     notify_on: tuple[str, ...] | None = None  # None: use the run's default
+    lang: str | None = None  # the chat message's language; None for generic (language-neutral)
 
     def __repr__(self) -> str:
         return (
             f"Target(name={self.name!r}, format={self.format!r}, url={safe_url(self.url)!r}, "
-            f"secret={'<set>' if self.secret else None}, notify_on={self.notify_on!r})"
+            f"secret={'<set>' if self.secret else None}, notify_on={self.notify_on!r}, lang={self.lang!r})"
         )
 
     __str__ = __repr__
@@ -76,6 +83,7 @@ class Target:
             "url": safe_url(self.url),
             "signed": bool(self.secret),
             "notify_on": list(self.notify_on) if self.notify_on else None,
+            "lang": self.lang,
         }
 
 
@@ -133,6 +141,7 @@ def build_target(
     notify_on: tuple[str, ...] | None = None,
     *,
     policy: UrlPolicy | None = None,
+    lang: str | None = None,
 ) -> Target:
     """A checked target; raises ``ValueError``/``UnsafeUrl`` with a secret-free message. Registers
     the URL's tokens and the secret with the logger first, so even a failure log is clean."""
@@ -150,7 +159,22 @@ def build_target(
         problem = _check_secret(fmt, secret)
         if problem:
             raise ValueError(f"target {name!r}: {problem}")
-    return Target(name=name, url=url.strip(), format=fmt, secret=secret or None, notify_on=notify_on)
+    return Target(name=name, url=url.strip(), format=fmt, secret=secret or None, notify_on=notify_on,
+                  lang=_language(name, fmt, lang))
+
+
+def _language(name: str, fmt: str, lang: str | None) -> str | None:
+    """The target's language: the one it names, else its platform's default; none for generic."""
+    if fmt not in CHAT_LANGUAGES:
+        if lang:
+            raise ValueError(f"target {name!r}: a {fmt} payload is language-neutral, so it takes no lang")
+        return None
+    if not lang:
+        return CHAT_LANGUAGES[fmt]
+    known = i18n.known_language(lang)
+    if known is None:
+        raise ValueError(f"target {name!r}: lang must be one of {', '.join(i18n.LANGUAGES)}, got {lang[:32]!r}")
+    return known
 
 
 def _parse_spec(
@@ -206,6 +230,9 @@ def _parse_spec(
 
     url = value("url", required=True)
     secret = value("secret", required=False)
+    lang = spec.get("lang")
+    if lang is not None and not isinstance(lang, str):
+        raise fail(f"{where}.lang must be a string")
     notify_on = None
     if spec.get("notify_on") is not None:
         try:
@@ -213,7 +240,7 @@ def _parse_spec(
         except ValueError as exc:
             raise fail(f"{where}.notify_on {exc}") from None
     try:
-        return build_target(name, url or "", fmt.strip().lower(), secret, notify_on, policy=policy)
+        return build_target(name, url or "", fmt.strip().lower(), secret, notify_on, policy=policy, lang=lang)
     except UnsafeUrl as exc:
         raise fail(f"{sources['url']}: {exc}") from None
     except ValueError as exc:
@@ -236,14 +263,17 @@ def targets_from_env(env: Mapping[str, str], policy: UrlPolicy | None = None) ->
     raw = (env.get("WEBHOOK_TARGETS") or "").strip()
     if url and raw:
         raise config_error("set either WEBHOOK_URL or WEBHOOK_TARGETS, not both")
+    if raw and (env.get("WEBHOOK_LANG") or "").strip():
+        raise config_error("WEBHOOK_LANG is for WEBHOOK_URL; with WEBHOOK_TARGETS, give each target its lang")
     if url:
         register_url_secrets(url)
         secret = (env.get("WEBHOOK_SECRET") or "").strip() or None
         fmt = (env.get("WEBHOOK_FORMAT") or "generic").strip().lower() or "generic"
+        lang = (env.get("WEBHOOK_LANG") or "").strip() or None
         try:
-            return [build_target("default", url, fmt, secret, None, policy=policy)]
+            return [build_target("default", url, fmt, secret, None, policy=policy, lang=lang)]
         except (ValueError, UnsafeUrl) as exc:
-            raise config_error(f"WEBHOOK_URL/WEBHOOK_FORMAT/WEBHOOK_SECRET: {exc}") from None
+            raise config_error(f"WEBHOOK_URL/WEBHOOK_FORMAT/WEBHOOK_SECRET/WEBHOOK_LANG: {exc}") from None
     if not raw:
         return []
     try:

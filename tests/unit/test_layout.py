@@ -19,8 +19,8 @@ ALLOWED = {
     "validation": set(),
     "summary": {"read", "validation"},
     "webhooks": set(),
-    # pages beside the chat messages: the summary's data, and the chat's one wording of durations
-    "dashboard": {"read", "summary", "webhooks"},
+    # pages beside the chat messages: the summary's data (their shared wording is in shared.i18n)
+    "dashboard": {"read", "summary"},
 }
 TOP_LEVEL_MAX = 8
 # settings.py types the webhook section and builds it on first use (never at import): one

@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from shared.dashboard.links import message_links
 from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
 from shared.scope import Invocation, invocation_scope, run_once
@@ -131,7 +132,8 @@ def _process(record: Record, run: Run | ApiError, limit: int, outcome: dict[str,
     plan = DeliveryPlan.resolve(run.settings, request.options) if request.notify else None
     outcome["result"], summary = execute(request, run)
     if plan is not None and plan.targets:
-        delivery = plan.send(summary, deadline=run.invocation.deadline, delivery_id=did)
+        links = message_links(run.settings, summary.get("filters"))
+        delivery = plan.send(summary, deadline=run.invocation.deadline, delivery_id=did, links=links)
         outcome["webhooks"] = delivery.to_dict()
         delivery.raise_for_failures()
 

@@ -20,11 +20,22 @@ class RenderError(ValueError):
     """The summary can't be turned into a message within the platform's limits."""
 
 
+class ChatLinks(Protocol):
+    """Signed dashboard URLs for one message, made by the trigger (which knows the dashboard):
+    the dashboard with the message's filters, and one task's page, each in a language."""
+
+    def dashboard(self, lang: str | None) -> str: ...  # None: the page picks (Accept-Language)
+
+    def task(self, task_id: str, lang: str | None) -> str: ...
+
+
 @dataclass(frozen=True)
 class RenderContext:
     delivery_id: str
     max_items: int = 10  # list entries per section before "… and N more"
     generic_max_bytes: int = 20_000
+    lang: str = "en"  # the chat message's language (the generic payload has none)
+    links: ChatLinks | None = None  # None: no dashboard configured, the message links nowhere
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,6 @@
-"""DingTalk custom robot: a ``markdown`` message (``title`` for the notification, ``text``).
+"""DingTalk custom robot: a ``markdown`` message (``title`` for the notification, ``text``), or,
+when the dashboard is configured, the same markdown as an ``actionCard`` with one button
+(``singleTitle``/``singleURL``) that opens it.
 
 With a secret, every attempt appends ``timestamp`` (milliseconds) and ``sign`` (URL-encoded, see
 ``signing.dingtalk_sign``) to the webhook URL's query, next to ``access_token``.
@@ -42,14 +44,22 @@ MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: s, bu
 
 
 def build_payload(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict[str, Any]:
-    title, _severity = t.headline(summary)
-    parts = [f"#### {escape(title)}", escape(f"{t.window_text(summary)} · {t.totals_text(summary)}")]
-    counts = t.state_counts(summary)
+    c = t.Chat.of(MARKUP, ctx)
+    title, _severity = t.headline(summary, c)
+    parts = [f"#### {escape(title)}", escape(t.intro_text(summary, c))]
+    counts = t.state_counts(summary, c)
     if counts:
         parts.append("\n".join(f"- {escape(k)}: **{v}**" for k, v in counts))
-    parts += [t.section_text(s, MARKUP, MAX_BODY_BYTES) for s in t.list_sections(summary, MARKUP, cap)]
-    parts.append(f"> {escape(t.footer_text(summary, ctx.delivery_id))}")
-    return {"msgtype": "markdown", "markdown": {"title": t.clip(title, 64), "text": "\n\n".join(parts)}}
+    parts += [t.section_text(s, c, MAX_BODY_BYTES) for s in t.list_sections(summary, c, cap)]
+    parts.append(f"> {escape(t.footer_text(summary, ctx.delivery_id, c))}")
+    notice, text = t.clip(title, 64), "\n\n".join(parts)
+    url = c.dashboard_url()
+    if url:  # the same markdown as an ActionCard, whose one button opens the dashboard
+        return {"msgtype": "actionCard", "actionCard": {
+            "title": notice, "text": text, "btnOrientation": "0",
+            "singleTitle": t.open_dashboard(c), "singleURL": url,
+        }}
+    return {"msgtype": "markdown", "markdown": {"title": notice, "text": text}}
 
 
 @dataclass(frozen=True)

@@ -51,9 +51,10 @@ def _md(content: str) -> dict[str, Any]:
 
 
 def build_card(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict[str, Any]:
-    title, severity = t.headline(summary)
-    elements: list[dict[str, Any]] = [_md(escape(f"{t.window_text(summary)} · {t.totals_text(summary)}"))]
-    counts = t.state_counts(summary)
+    c = t.Chat.of(MARKUP, ctx)
+    title, severity = t.headline(summary, c)
+    elements: list[dict[str, Any]] = [_md(escape(t.intro_text(summary, c)))]
+    counts = t.state_counts(summary, c)
     if counts:
         elements.append({
             "tag": "div",
@@ -62,12 +63,18 @@ def build_card(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict
                 for k, v in counts
             ],
         })
-    sections = t.list_sections(summary, MARKUP, cap)
+    sections = t.list_sections(summary, c, cap)
     if sections:
         elements.append({"tag": "hr"})
-    elements += [_md(t.section_text(s, MARKUP, MAX_BODY_BYTES)) for s in sections]
+    elements += [_md(t.section_text(s, c, MAX_BODY_BYTES)) for s in sections]
+    url = c.dashboard_url()
+    if url:  # the card's own button (message card ``action`` module, a button with ``url``)
+        elements.append({"tag": "action", "actions": [{
+            "tag": "button", "type": "primary", "url": url,
+            "text": {"tag": "plain_text", "content": t.open_dashboard(c)},
+        }]})
     elements.append({"tag": "note", "elements": [
-        {"tag": "plain_text", "content": t.footer_text(summary, ctx.delivery_id)},
+        {"tag": "plain_text", "content": t.footer_text(summary, ctx.delivery_id, c)},
     ]})
     return {
         "config": {"wide_screen_mode": True},

@@ -4,6 +4,11 @@ Headers: ``webhook-id`` (the delivery id, identical on every retry so receivers 
 ``webhook-timestamp`` (unix seconds of this attempt) and, with a ``whsec_`` secret,
 ``webhook-signature: v1,<base64 HMAC-SHA256 of "id.timestamp.body">``, re-signed per attempt.
 
+Links: when the dashboard is configured, the body also carries ``dashboard_url`` (the dashboard
+with the summary's filters) and each failed, newly failed and stalled item its own
+``dashboard_url`` (that task's page): signed, expiring links with no ``lang``, so the page follows
+the reader's ``Accept-Language`` (the payload itself stays language-neutral).
+
 Size: Standard Webhooks recommends payloads "smaller than 20kb"; ``WEBHOOK_GENERIC_MAX_BYTES``
 (default 20,000) is enforced by cutting list ``items`` (moving the cut ones into each list's
 ``truncated``, so ``total`` stays exact) and, first, clipping very long strings inside items.
@@ -18,6 +23,7 @@ from typing import Any
 
 from shared.webhooks.formats.base import (
     JSON_CONTENT_TYPE,
+    ChatLinks,
     OutgoingRequest,
     RenderContext,
     RenderError,
@@ -104,9 +110,31 @@ class GenericMessage:
         return OutgoingRequest(self.url, self.body, {"Content-Type": JSON_CONTENT_TYPE, **signed})
 
 
+LINKED_LISTS = (("failed",), ("changes", "failed"), ("stalled",))  # where a reader wants the task page
+
+
+def with_links(summary: Mapping[str, Any], links: ChatLinks) -> dict[str, Any]:
+    """A copy with ``dashboard_url`` on the summary and on each failed or stalled item; the
+    caller's summary and its items are not touched."""
+    out = _capped(summary, None)
+    out["dashboard_url"] = links.dashboard(None)
+    for path in LINKED_LISTS:
+        node: Any = out
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict) and isinstance(node.get("items"), list):
+            node["items"] = [
+                {**item, "dashboard_url": links.task(item["id"], None)}
+                if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] else item
+                for item in node["items"]
+            ]
+    return out
+
+
 def render(summary: Mapping[str, Any], url: str, secret: str | None, ctx: RenderContext) -> GenericMessage:
     key = standard_key(secret) if secret else None
-    return GenericMessage(url, fit_summary(summary, ctx.generic_max_bytes), webhook_id(ctx.delivery_id), key)
+    body = summary if ctx.links is None else with_links(summary, ctx.links)
+    return GenericMessage(url, fit_summary(body, ctx.generic_max_bytes), webhook_id(ctx.delivery_id), key)
 
 
 def interpret(status: int, body: str) -> Verdict:

@@ -58,7 +58,10 @@ MARKUP = t.Markup(
     code=lambda s: f"`{s}`",
     bullet="• ",
     measure=t.utf16_len,
+    link=t.slack_link,
 )
+BUTTON_TEXT_MAX = 75
+BUTTON_URL_MAX = 3000
 
 
 def _mrkdwn(text: str) -> dict[str, str]:
@@ -66,34 +69,48 @@ def _mrkdwn(text: str) -> dict[str, str]:
 
 
 def build_payload(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict[str, Any]:
-    title, _severity = t.headline(summary)
-    intro = f"{t.window_text(summary)} · {t.totals_text(summary)}"
+    c = t.Chat.of(MARKUP, ctx)
+    title, _severity = t.headline(summary, c)
     header = {"type": "plain_text", "text": t.clip_to(title, HEADER_MAX, t.utf16_len), "emoji": True}
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": header},
-        {"type": "context", "elements": [_mrkdwn(escape(intro))]},
+        {"type": "context", "elements": [_mrkdwn(escape(t.intro_text(summary, c)))]},
     ]
-    counts = t.state_counts(summary)
+    counts = t.state_counts(summary, c)
     for start in range(0, len(counts), FIELDS_MAX):
         chunk = counts[start:start + FIELDS_MAX]
         blocks.append({"type": "section", "fields": [_mrkdwn(f"*{escape(k)}*\n{v}") for k, v in chunk]})
-    sections = t.list_sections(summary, MARKUP, cap)
+    sections = t.list_sections(summary, c, cap)
     if sections:
         blocks.append({"type": "divider"})
     for section in sections:
-        body = t.section_text(section, MARKUP, SECTION_TEXT_MAX)
+        body = t.section_text(section, c, SECTION_TEXT_MAX)
         blocks.append({"type": "section", "text": _mrkdwn(body)})
-    blocks.append({"type": "context", "elements": [_mrkdwn(escape(t.footer_text(summary, ctx.delivery_id)))]})
+    url = c.dashboard_url()
+    if url and len(url) <= BUTTON_URL_MAX:  # a link button: opens the URL, needs no Slack app
+        label = t.clip_to(t.open_dashboard(c), BUTTON_TEXT_MAX, t.utf16_len)
+        blocks.append({"type": "actions", "elements": [{
+            "type": "button", "action_id": "open_dashboard", "url": url,
+            "text": {"type": "plain_text", "text": label, "emoji": False},
+        }]})
+    blocks.append({"type": "context", "elements": [_mrkdwn(escape(t.footer_text(summary, ctx.delivery_id, c)))]})
     return {"text": t.clip_to(title, FALLBACK_MAX, t.utf16_len), "blocks": blocks}
+
+
+def _texts(node: Any) -> int:
+    """UTF-16 units of every ``text`` in a block, however deep (a button's label is nested)."""
+    if isinstance(node, Mapping):
+        own = node.get("text")
+        total = t.utf16_len(own) if isinstance(own, str) else 0
+        return total + sum(_texts(v) for k, v in node.items() if k != "text" or not isinstance(v, str))
+    if isinstance(node, list):
+        return sum(_texts(v) for v in node)
+    return 0
 
 
 def text_size(payload: Mapping[str, Any]) -> int:
     """All text Slack will count, in UTF-16 units."""
-    total = t.utf16_len(payload.get("text", ""))
-    for block in payload.get("blocks", []):
-        texts = [block.get("text"), *block.get("fields", []), *block.get("elements", [])]
-        total += sum(t.utf16_len(x["text"]) for x in texts if isinstance(x, Mapping) and "text" in x)
-    return total
+    return t.utf16_len(payload.get("text", "")) + _texts(payload.get("blocks", []))
 
 
 @dataclass(frozen=True)

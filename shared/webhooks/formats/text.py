@@ -3,9 +3,13 @@
 Every chat format shows the same things in the same order: a headline, the window, counts by
 state, then lists (failed, newly failed, newly succeeded, stalled, running), each cut to ``cap``
 entries with "… and N more", where N also counts what the summary itself left out
-(``truncated``). Names and other free text come from SMS users, so they are clipped and passed
-through the platform's ``escape`` (one per markup, all in ``escape.py``: user text adds no link,
-image, mention or formatting there)."""
+(``truncated``), and, when the dashboard is configured, a link to it (the name of each failed or
+stalled task links to its own page). Names and other free text come from SMS users, so they are
+clipped and passed through the platform's ``escape`` (one per markup, all in ``escape.py``: user
+text adds no link, image, mention or formatting there).
+
+The words come from the gettext catalogs (``shared.i18n``) in the target's language (``Chat``):
+msgids are the English text, so English needs no catalog."""
 from __future__ import annotations
 
 import json
@@ -13,14 +17,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from shared import i18n
+from shared.i18n.labels import N_, STATE_LABELS
 from shared.vocabulary import OTHER, states
+from shared.webhooks.formats.base import ChatLinks, RenderContext
 from shared.webhooks.notify import list_total
+from shared.wire_text import encodable
 
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
-UNNAMED = "(unnamed)"
-WORST_MORE = "… and 9999999 more"  # room reserved for the "more" line while filling a section
+WORST_COUNT = 9_999_999  # the "more" line's room is reserved for this count while filling a section
 
 
 def clip(text: Any, limit: int) -> str:
@@ -48,6 +55,18 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+def markdown_link(text: str, url: str) -> str:
+    """``[text](url)``; ``text`` is already escaped (no brackets left in it), and the URL's own
+    parentheses and spaces are percent-encoded so nothing can end the link early."""
+    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+    return f"[{text}]({safe})"
+
+
+def slack_link(text: str, url: str) -> str:
+    """``<url|text>``; the text is escaped (``|`` and ``>`` have look-alikes there)."""
+    return f"<{url.replace('|', '%7C').replace('>', '%3E')}|{text}>"
+
+
 @dataclass(frozen=True)
 class Markup:
     escape: Callable[[str], str]
@@ -56,6 +75,34 @@ class Markup:
     bullet: str = "• "
     measure: Callable[[str], int] = len
     more_prefix: str = ""  # markdown lists: "- ", so "… and N more" is its own entry
+    link: Callable[[str, str], str] = markdown_link
+
+
+@dataclass(frozen=True)
+class Chat:
+    """One message's markup, language and dashboard links."""
+
+    m: Markup
+    lang: str = i18n.DEFAULT_LANGUAGE
+    links: ChatLinks | None = None
+
+    def _(self, message: str) -> str:
+        return i18n.gettext_for(self.lang)(message)
+
+    def n_(self, singular: str, plural: str, n: int) -> str:
+        return i18n.ngettext_for(self.lang)(singular, plural, n)
+
+    @classmethod
+    def of(cls, m: Markup, ctx: RenderContext) -> Chat:
+        return cls(m, ctx.lang, ctx.links)
+
+    def dashboard_url(self) -> str | None:
+        return self.links.dashboard(self.lang) if self.links else None
+
+    def task_url(self, task_id: Any) -> str | None:
+        if not self.links or not isinstance(task_id, str) or not task_id or not encodable(task_id):
+            return None  # an id that is not text (a lone surrogate) has no page a URL could name
+        return self.links.task(task_id, self.lang)
 
 
 @dataclass(frozen=True)
@@ -67,8 +114,9 @@ class ListSection:
     more: int  # entries not in ``lines``: the rest of ``items`` plus the summary's ``truncated``
 
 
-def more_line(n: int) -> str:
-    return f"… and {n} more"
+def more_line(c: Chat, n: int) -> str:
+    # The pages' own msgid (Jinja's %-style), so pages and chat share one translation.
+    return c.n_("… and %(num)d more", "… and %(num)d more", n) % {"num": n}
 
 
 def short_time(value: Any) -> str:
@@ -80,24 +128,10 @@ def short_time(value: Any) -> str:
     return text
 
 
-def duration(seconds: Any) -> str:
-    if not isinstance(seconds, (int, float)) or isinstance(seconds, bool) or seconds < 0:
-        return "?"
-    s = int(seconds)
-    days, rem = divmod(s, 86400)
-    hours, rem = divmod(rem, 3600)
-    minutes = rem // 60
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    return f"{minutes}m" if minutes else f"{s}s"
-
-
-def error_text(error: Any) -> str:
+def error_text(c: Chat, error: Any) -> str:
     """An SMS error object/string as one short line."""
     if error is None or error == "":
-        return "no error detail"
+        return c._("no error detail")
     if isinstance(error, Mapping):
         code = error.get("error_code") or error.get("code")
         msg = error.get("error_msg") or error.get("message") or error.get("msg") or error.get("error_json")
@@ -117,79 +151,101 @@ def _truncated(node: Any) -> int:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 
 
-def _name(m: Markup, item: Mapping[str, Any]) -> str:
+def _name(c: Chat, item: Mapping[str, Any], *, linked: bool = False) -> str:
+    m = c.m
     name = clip(item.get("name") or item.get("id") or "", NAME_MAX)
     task_id = clip(item.get("id") or "", MISC_MAX).replace("`", "")
     # Escaped first: a name of only invisible characters is no name (and ``****`` is no bold).
     shown_name, shown_id = m.escape(name), m.escape(task_id)
     ident = f" {m.code(shown_id)}" if shown_id and task_id != name else ""
-    return f"{m.bold(shown_name or m.escape(UNNAMED))}{ident}"
+    shown_name = shown_name or m.escape(c._("(unnamed)"))
+    # A linked name is the link alone (no bold nested in link markup, which not every platform
+    # reads); its target is the task's own id, never a clipped one.
+    url = c.task_url(item.get("id")) if linked else None
+    return f"{m.link(shown_name, url) if url else m.bold(shown_name)}{ident}"
 
 
-def _subtask(m: Markup, sub: Any) -> str | None:
+def _subtask(c: Chat, sub: Any) -> str | None:
     if not isinstance(sub, Mapping) or not sub.get("name"):
         return None
     progress = sub.get("progress")
     pct = f" {progress}%" if isinstance(progress, (int, float)) and not isinstance(progress, bool) else ""
-    return f"step {m.escape(clip(sub['name'], MISC_MAX))}{pct}"
+    return c._("step {name}{percent}").format(name=c.m.escape(clip(sub["name"], MISC_MAX)), percent=pct)
 
 
-def failed_line(m: Markup, item: Mapping[str, Any]) -> str:
-    parts = [f"{_name(m, item)} — {m.escape(error_text(item.get('error')))}"]
+def _at(c: Chat, value: Any) -> str:
+    return c._("at {time}").format(time=c.m.escape(short_time(value)))
+
+
+def state_label(c: Chat, state: Any) -> str:
+    """A state's display name in the message's language (unknown states as SMS wrote them)."""
+    text = clip(state, MISC_MAX)
+    return c._(STATE_LABELS[text]) if text in STATE_LABELS else text
+
+
+def failed_line(c: Chat, item: Mapping[str, Any]) -> str:
+    parts = [f"{_name(c, item, linked=True)} — {c.m.escape(error_text(c, item.get('error')))}"]
     if item.get("failed_at"):
-        parts.append(f"at {m.escape(short_time(item['failed_at']))}")
+        parts.append(_at(c, item["failed_at"]))
     return " · ".join(parts)
 
 
-def change_line(m: Markup, item: Mapping[str, Any]) -> str:
-    parts = [_name(m, item)]
+def change_line(c: Chat, item: Mapping[str, Any], *, linked: bool = False) -> str:
+    parts = [_name(c, item, linked=linked)]
     if item.get("state"):
-        parts.append(m.escape(clip(item["state"], MISC_MAX)))
+        parts.append(c.m.escape(state_label(c, item["state"])))
     if item.get("finished_at"):
-        parts.append(f"at {m.escape(short_time(item['finished_at']))}")
+        parts.append(_at(c, item["finished_at"]))
     return " · ".join(parts)
 
 
-def running_line(m: Markup, item: Mapping[str, Any]) -> str:
-    parts = [_name(m, item)]
+def failed_change_line(c: Chat, item: Mapping[str, Any]) -> str:
+    return change_line(c, item, linked=True)
+
+
+def running_line(c: Chat, item: Mapping[str, Any]) -> str:
+    m = c.m
+    parts = [_name(c, item)]
     progress = item.get("progress")
     if isinstance(progress, (int, float)) and not isinstance(progress, bool):
         parts.append(f"{progress:g}%")
-    sub = _subtask(m, item.get("current_subtask"))
+    sub = _subtask(c, item.get("current_subtask"))
     if sub:
         parts.append(sub)
     speed = item.get("migrate_speed_mbps")
     if isinstance(speed, (int, float)) and not isinstance(speed, bool):
         parts.append(f"{speed:.1f} MB/s")  # SMS reports megabytes per second
     if item.get("estimated_completion"):
-        parts.append(f"ETA {m.escape(short_time(item['estimated_completion']))}")
+        parts.append(c._("ETA {time}").format(time=m.escape(short_time(item["estimated_completion"]))))
     if item.get("source_server"):
-        parts.append(f"from {m.escape(clip(item['source_server'], MISC_MAX))}")
+        parts.append(c._("from {server}").format(server=m.escape(clip(item["source_server"], MISC_MAX))))
     return " · ".join(parts)
 
 
-def stalled_line(m: Markup, item: Mapping[str, Any]) -> str:
-    parts = [_name(m, item), f"idle {duration(item.get('idle_seconds'))}"]
+def stalled_line(c: Chat, item: Mapping[str, Any]) -> str:
+    idle = i18n.duration(item.get("idle_seconds"), c.lang)
+    parts = [_name(c, item, linked=True), c._("idle {duration}").format(duration=idle)]
     if item.get("last_activity_at"):
-        parts.append(f"last activity {m.escape(short_time(item['last_activity_at']))}")
-    sub = _subtask(m, item.get("current_subtask"))
+        parts.append(c._("last activity {time}").format(time=c.m.escape(short_time(item["last_activity_at"]))))
+    sub = _subtask(c, item.get("current_subtask"))
     if sub:
         parts.append(sub)
     return " · ".join(parts)
 
 
-# (key, path in the summary, title, line renderer), in display order.
-LISTS: tuple[tuple[str, tuple[str, ...], str, Callable[[Markup, Mapping[str, Any]], str]], ...] = (
-    ("failed", ("failed",), "Failed", failed_line),
-    ("changes.failed", ("changes", "failed"), "Newly failed", change_line),
-    ("changes.succeeded", ("changes", "succeeded"), "Newly succeeded", change_line),
-    ("stalled", ("stalled",), "Stalled", stalled_line),
-    ("running", ("running",), "Running", running_line),
+# (key, path in the summary, title, line renderer), in display order; titles are msgids.
+LISTS: tuple[tuple[str, tuple[str, ...], str, Callable[[Chat, Mapping[str, Any]], str]], ...] = (
+    ("failed", ("failed",), N_("Failed"), failed_line),
+    ("changes.failed", ("changes", "failed"), N_("Newly failed"), failed_change_line),
+    ("changes.succeeded", ("changes", "succeeded"), N_("Newly succeeded"), change_line),
+    ("stalled", ("stalled",), N_("Stalled"), stalled_line),
+    ("running", ("running",), N_("Running"), running_line),
 )
 
 
-def list_sections(summary: Mapping[str, Any], m: Markup, cap: int) -> list[ListSection]:
+def list_sections(summary: Mapping[str, Any], c: Chat, cap: int) -> list[ListSection]:
     """The non-empty lists, each showing at most ``cap`` entries."""
+    m = c.m
     out: list[ListSection] = []
     for key, path, title, render in LISTS:
         node: Any = summary
@@ -201,22 +257,23 @@ def list_sections(summary: Mapping[str, Any], m: Markup, cap: int) -> list[ListS
             continue
         shown = items[:cap]
         lines = tuple(
-            m.bullet + (render(m, it) if isinstance(it, Mapping) else m.escape(clip(it, NAME_MAX)))
+            m.bullet + (render(c, it) if isinstance(it, Mapping) else m.escape(clip(it, NAME_MAX)))
             for it in shown
         )
         # Normally hidden items + truncated == total - shown; trust the larger if they disagree.
         more = max(len(items) - len(shown) + _truncated(node), total - len(shown))
-        out.append(ListSection(key, title, total, lines, more))
+        out.append(ListSection(key, c._(title), total, lines, more))
     return out
 
 
-def section_text(section: ListSection, m: Markup, budget: int, *, heading: Callable[[str], str] | None = None,
+def section_text(section: ListSection, c: Chat, budget: int, *, heading: Callable[[str], str] | None = None,
                  sep: str = "\n") -> str:
     """Heading + as many lines as fit in ``budget`` (in ``m.measure`` units) + "… and N more"."""
+    m = c.m
     head = (heading or m.bold)(f"{section.title} ({section.total})")
     parts = [head]
     used = m.measure(head)
-    reserve = m.measure(sep + m.more_prefix + m.escape(WORST_MORE))
+    reserve = m.measure(sep + m.more_prefix + m.escape(more_line(c, WORST_COUNT)))
     shown = 0
     for line in section.lines:
         cost = m.measure(sep + line)
@@ -227,11 +284,11 @@ def section_text(section: ListSection, m: Markup, budget: int, *, heading: Calla
         shown += 1
     more = section.more + len(section.lines) - shown
     if more:
-        parts.append(m.more_prefix + m.escape(more_line(more)))
+        parts.append(m.more_prefix + m.escape(more_line(c, more)))
     return sep.join(parts)
 
 
-def headline(summary: Mapping[str, Any]) -> tuple[str, str]:
+def headline(summary: Mapping[str, Any], c: Chat) -> tuple[str, str]:
     """(title, severity) where severity is ``failed``, ``stalled`` or ``ok``."""
     failed = list_total(summary, "failed")
     new_failed = list_total(summary, "changes", "failed")
@@ -239,53 +296,69 @@ def headline(summary: Mapping[str, Any]) -> tuple[str, str]:
     stalled = list_total(summary, "stalled")
     running = list_total(summary, "running")
     bits = [
-        f"{n} {label}"
+        label.format(n=n)
         for n, label in (
-            (failed, "failed"), (new_failed, "newly failed"), (stalled, "stalled"),
-            (running, "running"), (succeeded, "newly succeeded"),
+            (failed, c._("{n} failed")), (new_failed, c._("{n} newly failed")), (stalled, c._("{n} stalled")),
+            (running, c._("{n} running")), (succeeded, c._("{n} newly succeeded")),
         )
         if n
     ]
     severity = "failed" if failed or new_failed else "stalled" if stalled else "ok"
     icon = {"failed": "❌", "stalled": "⚠️", "ok": "✅"}[severity]
-    text = ", ".join(bits) if bits else "no failures, nothing running"
-    return f"{icon} SMS migration: {text}", severity
+    text = c._(", ").join(bits) if bits else c._("no failures, nothing running")
+    return c._("{icon} SMS migration: {status}").format(icon=icon, status=text), severity
 
 
-def window_text(summary: Mapping[str, Any]) -> str:
+def _generated(c: Chat, summary: Mapping[str, Any]) -> str:
+    return c._("generated {time}").format(time=short_time(summary.get("generated_at") or "?"))
+
+
+def window_text(summary: Mapping[str, Any], c: Chat) -> str:
     window = summary.get("window") if isinstance(summary.get("window"), Mapping) else {}
     start, end = window.get("start"), window.get("end")
     if start or end:
         return f"{short_time(start or '?')} → {short_time(end or '?')}"
-    return f"generated {short_time(summary.get('generated_at') or '?')}"
+    return _generated(c, summary)
 
 
-def totals_text(summary: Mapping[str, Any]) -> str:
+def totals_text(summary: Mapping[str, Any], c: Chat) -> str:
     total, scanned = summary.get("total"), summary.get("scanned")
-    text = f"{total if isinstance(total, int) else '?'} tasks"
+    if isinstance(total, int) and not isinstance(total, bool):
+        text = c.n_("{n} task", "{n} tasks", total).format(n=total)
+    else:
+        text = c._("? tasks")
     if summary.get("partial"):
-        text += f" · ⚠️ partial: scanned {scanned if isinstance(scanned, int) else '?'}"
+        shown = scanned if isinstance(scanned, int) and not isinstance(scanned, bool) else "?"
+        text += " · " + c._("⚠️ partial: scanned {n}").format(n=shown)
     return text
 
 
-def state_counts(summary: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """Non-zero ``by_state`` counts in the documented state order (unknown keys last)."""
+def intro_text(summary: Mapping[str, Any], c: Chat) -> str:
+    """The line under the title: the window and the totals."""
+    return f"{window_text(summary, c)} · {totals_text(summary, c)}"
+
+
+def open_dashboard(c: Chat) -> str:
+    """The label of the message's dashboard button or link."""
+    return c._("Open dashboard")
+
+
+def state_counts(summary: Mapping[str, Any], c: Chat) -> list[tuple[str, int]]:
+    """Non-zero ``by_state`` counts in the documented state order (unknown keys last), each with
+    its display name in the message's language."""
     by_state = summary.get("by_state") if isinstance(summary.get("by_state"), Mapping) else {}
     order = (*states(), OTHER)  # the doc's order, as in the summary's by_state
     keys = [k for k in order if k in by_state] + sorted(k for k in by_state if k not in order)
     return [
-        (clip(k, MISC_MAX), v)
+        (state_label(c, k), v)
         for k in keys
         if isinstance((v := by_state.get(k)), int) and not isinstance(v, bool) and v > 0
     ]
 
 
-def footer_text(summary: Mapping[str, Any], delivery_id: str) -> str:
-    parts = [
-        f"generated {short_time(summary.get('generated_at') or '?')}",
-        f"delivery {clip(delivery_id, 64)}",
-    ]
+def footer_text(summary: Mapping[str, Any], delivery_id: str, c: Chat) -> str:
+    parts = [_generated(c, summary), c._("delivery {id}").format(id=clip(delivery_id, 64))]
     violations = summary.get("schema_violations")
     if isinstance(violations, int) and not isinstance(violations, bool) and violations > 0:
-        parts.append(f"{violations} schema violations")
+        parts.append(c.n_("{n} schema violation", "{n} schema violations", violations).format(n=violations))
     return " · ".join(parts)

@@ -38,16 +38,20 @@ MARKUP = t.Markup(escape=escape, bold=lambda s: f"**{s}**", code=lambda s: f"`{s
 
 
 def build_content(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> str:
-    title, severity = t.headline(summary)
+    c = t.Chat.of(MARKUP, ctx)
+    title, severity = t.headline(summary, c)
     parts = [
         f'### <font color="{_COLORS[severity]}">{escape(title)}</font>',
-        f'<font color="comment">{escape(t.window_text(summary))} · {escape(t.totals_text(summary))}</font>',
+        f'<font color="comment">{escape(t.intro_text(summary, c))}</font>',
     ]
-    counts = t.state_counts(summary)
+    counts = t.state_counts(summary, c)
     if counts:
         parts.append(" · ".join(f"{escape(k)} **{v}**" for k, v in counts))
-    parts += [t.section_text(s, MARKUP, MAX_CONTENT_BYTES) for s in t.list_sections(summary, MARKUP, cap)]
-    parts.append(f'<font color="comment">{escape(t.footer_text(summary, ctx.delivery_id))}</font>')
+    parts += [t.section_text(s, c, MAX_CONTENT_BYTES) for s in t.list_sections(summary, c, cap)]
+    url = c.dashboard_url()
+    if url:  # WeCom's markdown has links but no buttons
+        parts.append(t.markdown_link(escape(t.open_dashboard(c)), url))
+    parts.append(f'<font color="comment">{escape(t.footer_text(summary, ctx.delivery_id, c))}</font>')
     return "\n\n".join(parts)
 
 

@@ -120,7 +120,7 @@ def check_slack(body: bytes) -> dict[str, Any]:
     assert 0 < len(blocks) <= 50
     total = utf16(p["text"])
     for b in blocks:
-        assert b["type"] in {"header", "section", "context", "divider"}
+        assert b["type"] in {"header", "section", "context", "divider", "actions"}
         if b["type"] == "header":
             assert b["text"]["type"] == "plain_text" and 0 < utf16(b["text"]["text"]) <= 150
             total += utf16(b["text"]["text"])
@@ -136,6 +136,13 @@ def check_slack(body: bytes) -> dict[str, Any]:
         elif b["type"] == "context":
             assert 0 < len(b["elements"]) <= 10
             total += sum(utf16(e["text"]) for e in b["elements"])
+        elif b["type"] == "actions":  # link buttons: label <= 75, url <= 3000, action_id <= 255
+            assert 0 < len(b["elements"]) <= 25
+            for e in b["elements"]:
+                assert e["type"] == "button" and e["text"]["type"] == "plain_text"
+                assert 0 < utf16(e["text"]["text"]) <= 75 and 0 < len(e["url"]) <= 3000
+                assert len(e["action_id"]) <= 255
+                total += utf16(e["text"]["text"])
     assert total <= 12_000
     return p
 
@@ -148,17 +155,26 @@ def check_feishu(body: bytes) -> dict[str, Any]:
     assert card["header"]["title"]["tag"] == "plain_text" and card["header"]["title"]["content"]
     assert card["header"]["template"] in {"red", "orange", "green", "blue"}
     for el in card["elements"]:
-        assert el["tag"] in {"div", "hr", "note"}
+        assert el["tag"] in {"div", "hr", "note", "action"}
         if el["tag"] == "div":
             assert ("text" in el and el["text"]["tag"] == "lark_md") or "fields" in el
+        if el["tag"] == "action":  # message card buttons that open a URL
+            for button in el["actions"]:
+                assert button["tag"] == "button" and button["text"]["tag"] == "plain_text"
+                assert button["url"].startswith("https://") and button["type"] in {"default", "primary", "danger"}
     return p
 
 
 def check_dingtalk(body: bytes) -> dict[str, Any]:
     assert len(body) <= 20_000
     p = json.loads(body)
-    assert p["msgtype"] == "markdown"
-    assert p["markdown"]["title"] and p["markdown"]["text"]
+    assert p["msgtype"] in {"markdown", "actionCard"}
+    if p["msgtype"] == "actionCard":  # the whole-card form: one button, singleTitle + singleURL
+        card = p["actionCard"]
+        assert card["title"] and card["text"] and card["singleTitle"] and card["singleURL"].startswith("https://")
+        assert set(card) <= {"title", "text", "btnOrientation", "singleTitle", "singleURL"}
+    else:
+        assert p["markdown"]["title"] and p["markdown"]["text"]
     return p
 
 

@@ -5,7 +5,7 @@ import pytest
 from babel.messages.pofile import read_po
 
 from project.catalogs import extracted, po_files
-from shared.dashboard import i18n
+from shared import i18n
 from shared.errors import ApiError
 
 # Messages that read the same in Chinese (product and OS names).
