@@ -1,7 +1,7 @@
 """The dashboard in a real browser: Debian's Chromium, headless, driven by Playwright through the
 local gateway. Counts on the page equal the summary's, filters work, task links open their page,
 the CSV link downloads every task, both languages render, nothing leaves loopback, the console
-stays clean, bad and expired links get 401.
+stays clean, bad and expired links get 401, and the links a chat message carries open their pages.
 
 Under CI (``CI=true``) a missing browser fails the run; elsewhere these tests are skipped with the
 reason. ``UPDATE_SCREENSHOTS=1`` rewrites the README's screenshots (docs/dashboard-*.png)."""
@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +22,9 @@ import pytest
 import requests
 
 from local.gateway import Gateway
+from local.webhook_sink import Sink
 from shared.dashboard.links import sign
+from tests.helpers import FakeContext, function_handler, sample_event
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -197,3 +201,35 @@ def test_bad_and_expired_links_get_401(gateway: Gateway, browser: Any) -> None:
         # Chromium reports each 401 document load as a console error; nothing else may appear.
         w.close(expect_errors=True)
         assert all("401" in e for e in w.errors), w.errors
+
+
+@pytest.mark.parametrize(("fmt", "path", "lang", "heading"), [
+    ("slack", "/slack/services/T0/B0/XXXX", "en", "Migration dashboard"),
+    ("feishu", "/feishu/hook/abc", "zh-CN", "迁移仪表盘"),
+])
+def test_a_chat_messages_links_open_in_the_browser(gateway: Gateway, browser: Any, monkeypatch: pytest.MonkeyPatch,
+                                                   fmt: str, path: str, lang: str, heading: str) -> None:
+    """The timer's message, as the platform receives it: its button opens the dashboard with the
+    message's filters and language, and a failed task's link opens that task's page."""
+    with Sink(port=0) as sink:
+        for key, value in {"WEBHOOK_URL": f"{sink.url}{path}", "WEBHOOK_FORMAT": fmt, "WEBHOOK_ALLOW_LOOPBACK": "1",
+                           "DASHBOARD_URL": gateway.url}.items():
+            monkeypatch.setenv(key, value)
+        event = sample_event("timer.json")
+        event["user_event"] = json.dumps({"filters": {"state": "MIGRATE_FAIL"}})
+        assert function_handler("list_tasks_timer")(event, FakeContext())["delivered"] == 1
+        message = json.dumps(sink.received[0].json, ensure_ascii=False)
+    urls = [u.replace("\\u0026", "&") for u in re.findall(r"(http://127\.0\.0\.1:\d+/dashboard[^\"|)>\s]*)", message)]
+    button = next(u for u in urls if urlsplit(u).path == "/dashboard")
+    task = next(u for u in urls if urlsplit(u).path.startswith("/dashboard/tasks/"))
+    w = Watch(browser)  # the browser's own locale is English: the language comes from the link
+    try:
+        assert w.page.goto(button).status == 200
+        assert w.page.get_attribute("html", "lang") == lang and w.page.inner_text("h1") == heading
+        shown = counts(w.page)
+        assert shown == summary(gateway, state="MIGRATE_FAIL")["by_state"] and shown["MIGRATE_FAIL"] > 0
+        assert w.page.goto(task).status == 200
+        task_id = urlsplit(task).path.rsplit("/", 1)[-1]
+        assert w.page.locator(f'[data-task-id="{task_id}"]').count() == 1
+    finally:
+        w.close()
