@@ -132,3 +132,19 @@ def test_without_a_dashboard_url_no_links_and_a_warning(
     assert "/dashboard" not in json.dumps(body)
     logged = capsys.readouterr().err
     assert "DASHBOARD_URL is not set" in logged and LINK_SECRET not in logged
+
+
+def test_an_event_summary_links_too(chat: Any, sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The event function's summaries carry the same links (EventGrid's sample asks for a summary
+    of failed tasks, so the dashboard opens filtered to them)."""
+    with Sink(port=0) as sink:
+        monkeypatch.setenv("WEBHOOK_URL", f"{sink.url}/dingtalk/robot/send")
+        monkeypatch.setenv("WEBHOOK_FORMAT", "dingtalk")
+        result = function_handler("task_events")(sample_event("eventgrid_cloudevent.json"), FakeContext())
+        assert result["outcomes"][0]["status"] == "ok", result
+        card = sink.received[0].json["actionCard"]
+    query = dict(parse_qsl(urlsplit(card["singleURL"]).query))
+    assert query["state"] == "MIGRATE_FAIL" and query["lang"] == "zh-CN"
+    page = Page(open_link(card["singleURL"])["body"])
+    assert sum(page.states.values()) == page.states["MIGRATE_FAIL"] > 0
+    check_task_pages(task_links(markdown_links(card["text"])))
