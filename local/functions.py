@@ -11,6 +11,7 @@ from typing import Any
 
 from local.context import LocalContext
 from project.template import ROOT, Function
+from shared.settings import SETTING_PREFIXES
 
 Handler = Callable[[Any, Any], Any]
 
@@ -32,9 +33,6 @@ def load_handler(fn: Function) -> Handler:
     return handler
 
 
-# The caller's environment overrides the template for these settings (and supplies the secrets,
-# which the template only names), as a deployer's values would.
-SETTING_PREFIXES = ("SMS_", "HUAWEICLOUD_SDK_", "WEBHOOK_", "SUMMARY_", "EVENT_", "DASHBOARD_")
 
 
 def function_settings(fn: Function, environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -42,6 +40,8 @@ def function_settings(fn: Function, environ: Mapping[str, str] | None = None) ->
     caller's values of the settings, then of the function's secrets."""
     environ = os.environ if environ is None else environ
     settings = dict(fn.environment)
+    # The caller's values of the settings override the template (and supply the secrets, which
+    # the template only names), as a deployer's values would.
     settings.update({k: v for k, v in environ.items() if k.startswith(SETTING_PREFIXES)})
     settings.update({s.name: environ[s.name] for s in fn.secrets if s.name in environ})
     return settings

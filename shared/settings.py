@@ -24,6 +24,10 @@ from shared.errors import config_error
 if TYPE_CHECKING:
     from shared.webhooks.targets import WebhookSettings
 
+# The families of settings the functions read (a section each, below); local tools pass a
+# caller's values of these through, as a deployer's would be.
+SETTING_PREFIXES = ("SMS_", "HUAWEICLOUD_SDK_", "WEBHOOK_", "SUMMARY_", "EVENT_", "DASHBOARD_")
+
 
 class ValidationMode(str, Enum):
     """``SMS_VALIDATION``; a ``str`` so it compares and hashes as its value."""
