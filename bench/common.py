@@ -79,7 +79,7 @@ class Target:
     name: str
     value: float
     goal: float
-    unit: str = "x"  # "x" for ratios, "%" or "MiB"
+    unit: str = "x"  # "x" for ratios, "%", "MiB" or "s"
 
     @property
     def ok(self) -> bool:

@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 from bench.common import ROOT, Sample, interleave, table
 from bench.emulator import EmulatorProcess, RawFetcher
@@ -17,14 +19,23 @@ REPEATS = 3
 CHILD = ROOT / "bench" / "children" / "summary_rss.py"
 
 
-def _run_child(emulator: EmulatorProcess) -> dict[str, float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
-    env.update(emulator.env())
-    done = subprocess.run([sys.executable, str(CHILD)], env=env, cwd="/", capture_output=True, text=True,
-                          timeout=300)
+def run_child(script: Path, emulator: EmulatorProcess, stdin: str | None = None,
+              env: dict[str, str] | None = None) -> dict[str, Any]:
+    """A fresh ``python script`` (no ``PYTHON*`` variables, ``emulator``'s settings and ``env`` in its
+    environment); its last line of stdout, a JSON object. A child that fails raises with its stderr."""
+    child_env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    child_env.update(emulator.env())
+    child_env.update(env or {})
+    done = subprocess.run([sys.executable, str(script)], env=child_env, cwd="/", input=stdin, capture_output=True,
+                          text=True, timeout=300)
     if done.returncode != 0:
-        raise RuntimeError(f"summary child failed ({done.returncode}): {done.stderr[-2000:]}")
-    out = json.loads(done.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"{script.name} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def summary_child(emulator: EmulatorProcess) -> dict[str, Any]:
+    """One timer summary of the whole fleet in a fresh process; it must have read every task."""
+    out = run_child(CHILD, emulator)
     if out["partial"] or out["scanned"] != emulator.tasks:
         raise RuntimeError(f"summary child read {out['scanned']} of {emulator.tasks} tasks: {out}")
     return out
@@ -52,7 +63,7 @@ def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
         for round_no in range(REPEATS):
             for emulator in emulators if round_no % 2 == 0 else emulators[::-1]:
                 n = emulator.tasks
-                out = _run_child(emulator)
+                out = summary_child(emulator)
                 peak[n].values.append(out["vm_hwm_kib"] / 1024.0)
                 base[n].values.append(out["after_imports_kib"] / 1024.0)
                 took[n].values.append(out["elapsed_ms"])

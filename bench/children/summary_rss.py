@@ -13,19 +13,11 @@ from datetime import datetime, timezone
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
+from bench.children.proc_status import status_kib  # noqa: E402  (stdlib only)
 from shared.read.query import parse_query  # noqa: E402
 from shared.scope import Deadline, Invocation  # noqa: E402
 from shared.settings import Settings  # noqa: E402
 from shared.summary.summarise import summarise  # noqa: E402
-
-
-def status_kib(field: str) -> int:
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return -1
-
 
 after_imports_kib = status_kib("VmRSS")
 start = time.perf_counter()
