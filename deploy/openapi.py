@@ -9,6 +9,11 @@ files are JSON Schema 2020-12, so they are translated to 3.0's schema dialect (`
 into ``components/schemas``, ``type: [X, "null"]`` to ``nullable``, ``const`` to a one-value
 ``enum``); the functions keep validating with the schema files themselves.
 
+The dashboard's routes are described as they answer (shared/triggers/dashboard_routes.py): HTML
+pages, their errors as HTML pages, the CSV's in SMS's JSON shape, every answer with the pages'
+security headers. Media types, header values (the CSP with its stylesheet hash: a changed page.css
+needs ``make openapi``) and ``Allow`` are read from the code's own constants, not retyped.
+
 API Gateway extensions (APIG's "extended definitions"): ``x-apigateway-backend`` (type FUNCTION,
 ``functionEndpoints``: function-urn, alias-urn, version, invocation-type sync, timeout),
 ``x-apigateway-auth-type`` on the security scheme (IAM or AppSigv1),
@@ -32,11 +37,16 @@ import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
 from project import template
+from shared.dashboard.csv_export import CSV_TYPE
+from shared.dashboard.links import TOKEN_PARAM
+from shared.dashboard.render import HTML_TYPE, LANGUAGE_NAMES, security_headers
+from shared.triggers.apigw import JSON_TYPE
+from shared.triggers.http_routes import ALLOW
 from shared.validation.modes import derive
 
 ROOT = template.ROOT
@@ -55,13 +65,22 @@ PAGING_PARAMS = ("limit", "offset", "all")  # the summary reads every page: thes
 
 ERRORS = {
     "400": "A query parameter is invalid (SMSFN.0400, names it in error_param), or SMS rejected the request.",
+    "401": "SMS refused the function's credentials, e.g. an unknown access key (SMS's own body).",
     "403": "SMS refused the call, e.g. the function's agency lacks sms:server:listTask (SMS's own body).",
     "404": "No such route (SMSFN.0404).",
-    "405": "Method not allowed; only GET (SMSFN.0405, allowed_methods lists them).",
+    "405": "Method not allowed; only GET (SMSFN.0405, allowed_methods and Allow list them).",
     "409": "The task list changed while all pages were read (SMSFN.0409); read again.",
+    "429": "SMS throttled the calls longer than the function could wait (SMS's own body); retry after Retry-After.",
     "500": "Configuration or internal error (SMSFN.0500); quote X-Request-Id to the operator.",
     "502": "SMS failed or answered malformed JSON (SMSFN.0502, SMSFN.0512; SMS's own code in details).",
     "504": "SMS did not answer within the function's time (SMSFN.0504).",
+}
+# The dashboard's errors where they mean something else than the API's.
+DASHBOARD_ERRORS = {
+    **ERRORS,
+    "401": "No, an altered or an expired link token, or one for another page (SMSFN.0401), answered before any "
+           "task is read; or SMS refused the function's credentials (SMS's own code).",
+    "404": "No task with this id (SMSFN.0404, the task page), or SMS's own 404.",
 }
 HEADERS = {
     "X-Request-Id": "The function invocation's request id.",
@@ -70,6 +89,42 @@ HEADERS = {
     "X-Scan-Pages": "Pages read from SMS (all=true and the summary).",
     "X-Scan-Partial": "true when not every page could be read in time.",
     "X-Scan-Partial-Reason": "Why the scan is partial.",
+}
+REQUIRED_HEADERS = {"X-Request-Id"}  # on every answer of the function (http_routes.handle)
+# Headers of other answers: an error's by status, the CSV's, the dashboard's (values the code's own).
+OTHER_HEADERS: dict[str, dict[str, Any]] = {
+    "Allow": {"description": "The methods the path allows (RFC 9110).", "required": True,
+              "schema": {"type": "string", "enum": [ALLOW]}},
+    "Retry-After": {"description": "Seconds to wait before calling again (SMS's wait, rounded up).", "required": True,
+                    "schema": {"type": "integer", "minimum": 0}},
+    "X-Task-Count": {"description": "Tasks matching the filters (SMS's count); more than the rows of a partial export.",
+                     "required": True, "schema": {"type": "integer", "minimum": 0}},
+    "Content-Disposition": {"description": "A download, named sms-tasks-<UTC time>.csv.", "required": True,
+                            "schema": {"type": "string", "pattern": r'^attachment; filename="[^"]+\.csv"$'}},
+}
+ERROR_HEADERS = {"405": ["Allow"], "429": ["Retry-After"]}
+# Every dashboard answer's headers (shared/dashboard/render.py); OpenAPI ignores a Content-Type
+# header, the media type says it.
+PAGE_HEADERS = {name: value for name, value in security_headers().items() if name != "Content-Type"}
+
+
+class ErrorKind(NamedTuple):
+    """How one kind of route answers its errors (shared/triggers/routing.py: each route owns its shape)."""
+
+    media: str
+    schema: dict[str, Any]
+    headers: list[str]  # besides X-Request-Id and ERROR_HEADERS
+    texts: dict[str, str]  # status -> description
+    note: str = ""
+
+
+_ERROR_BODY = {"$ref": "#/components/schemas/Error"}
+# Component name prefix -> kind: the API's JSON, the dashboard pages' HTML page, the CSV's JSON.
+ERROR_KINDS = {
+    "Error": ErrorKind(JSON_TYPE, _ERROR_BODY, [], ERRORS),
+    "DashboardPageError": ErrorKind(HTML_TYPE, {"type": "string"}, list(PAGE_HEADERS), DASHBOARD_ERRORS,
+                                    " Answered as an HTML page without the token or any task data."),
+    "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), DASHBOARD_ERRORS),
 }
 _DATA_KEYWORDS = {"enum", "default", "required", "example", "examples"}  # values are data, not schemas
 _SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs"}
@@ -202,26 +257,29 @@ def function_urn(fn: template.Function, project_id: str, settings: template.Depl
     return f"urn:fss:{settings.region}:{project_id}:function:{settings.app}:{fn.name}"
 
 
-def _operation(path: str, summary: str, op_id: str, ok_schema: str, params: list[str], project_id: str,
-               description: str) -> dict[str, Any]:
+def _header_refs(names: list[str]) -> dict[str, Any]:
+    return {name: {"$ref": f"#/components/headers/{name}"} for name in names}
+
+
+def _ok(media: str, schema: dict[str, Any], headers: list[str]) -> dict[str, Any]:
+    return {"description": "OK", "headers": _header_refs(headers), "content": {media: {"schema": schema}}}
+
+
+def _operation(path: str, summary: str, op_id: str, ok: dict[str, Any], params: list[dict[str, Any]],
+               project_id: str, description: str, errors: str = "Error") -> dict[str, Any]:
+    """One GET: its 200 (``ok``), its errors as the route answers them (``ERROR_KINDS[errors]``)."""
     fn, trigger = _backend_for(path)
     settings = template.deployment()
     spec = trigger.spec
     auth = str(spec.get("auth", "IAM")).upper()
-    responses: dict[str, Any] = {
-        "200": {
-            "description": "OK",
-            "headers": {name: {"$ref": f"#/components/headers/{name}"} for name in HEADERS},
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ok_schema}"}}},
-        }
-    }
-    responses.update({code: {"$ref": f"#/components/responses/Error{code}"} for code in ERRORS})
+    responses = {"200": ok, **{code: {"$ref": f"#/components/responses/{errors}{code}"}
+                               for code in ERROR_KINDS[errors].texts}}
     op: dict[str, Any] = {
         "operationId": op_id,
         "summary": summary,
         "description": description,
         "tags": ["tasks"],
-        "parameters": [{"$ref": f"#/components/parameters/query_{p}"} for p in params],
+        "parameters": params,
         "responses": responses,
         "x-apigateway-request-type": str(spec.get("visibility", "public")),
         "x-apigateway-match-mode": "NORMAL",
@@ -242,32 +300,80 @@ def _operation(path: str, summary: str, op_id: str, ok_schema: str, params: list
     return op
 
 
-def _dashboard_paths(filters: list[str], project_id: str) -> dict[str, Any]:
+def _api_operation(path: str, summary: str, op_id: str, ok_schema: str, params: list[str], project_id: str,
+                   description: str) -> dict[str, Any]:
+    ok = _ok(JSON_TYPE, {"$ref": f"#/components/schemas/{ok_schema}"}, list(HEADERS))
+    return _operation(path, summary, op_id, ok, _param_refs([f"query_{p}" for p in params]), project_id, description)
+
+
+def _param_refs(names: list[str]) -> list[dict[str, Any]]:
+    return [{"$ref": f"#/components/parameters/{name}"} for name in names]
+
+
+def dashboard_parameters() -> dict[str, Any]:
+    """The pages' own parameters; ``state`` as the dashboard takes it (an empty form field: not set)."""
+    state = copy.deepcopy(query_parameters()["query_state"])
+    state["schema"]["enum"] = ["", *state["schema"]["enum"]]
+    state["description"] += " Empty: not set (a form sends every field)."
+    return {
+        "dashboard_token": {"name": TOKEN_PARAM, "in": "query", "required": True, "schema": {"type": "string"},
+                            "description": "Signed, expiring link token (make dashboard-link); else 401."},
+        "dashboard_lang": {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGE_NAMES)},
+                           "description": "Page language; default from Accept-Language."},
+        "dashboard_refresh": {"name": "refresh", "in": "query", "schema": {"type": "boolean", "default": False},
+                              "description": "Auto-refresh the page."},
+        "dashboard_state": state,
+    }
+
+
+def _dashboard_paths(project_id: str) -> dict[str, Any]:
     """The operator views (shared/dashboard/): HTML and CSV behind a signed link (``token``), so
-    their gateway auth is NONE (template.yaml) and the function checks the link itself."""
-    page = [{"name": "token", "in": "query", "required": True, "schema": {"type": "string"},
-             "description": "Signed, expiring link token (make dashboard-link); 401 without a valid one."},
-            {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh-CN", "en"]},
-             "description": "Page language; default from Accept-Language."}]
+    their gateway auth is NONE (template.yaml) and the function checks the link itself. Every
+    answer carries the pages' headers; the pages' errors are HTML pages, the CSV's SMS's JSON."""
+    filters = ["dashboard_state", "query_name", "query_id", "query_source_server_id", "query_enterprise_project_id"]
+    page = ["dashboard_token", "dashboard_lang"]
+    scan = list(HEADERS)
+    text = {"type": "string"}
+    task_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     views = {
-        "/dashboard": ("Migration dashboard", "dashboard", "text/html", filters,
-                       [{"name": "refresh", "in": "query", "schema": {"type": "string", "enum": ["1"]},
-                         "description": "Auto-refresh the page (off by default)."}]),
-        "/dashboard/tasks/{id}": ("One task's page", "dashboardTask", "text/html", [],
-                                  [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}]),
-        "/dashboard/tasks.csv": ("Matching tasks as CSV (UTF-8 with BOM)", "dashboardCsv", "text/csv", filters, []),
+        "/dashboard": ("Migration dashboard", "dashboard", _param_refs([*filters, *page, "dashboard_refresh"]),
+                       _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
+        "/dashboard/tasks/{id}": ("One task's page", "dashboardTask", [*_param_refs(page), task_id],
+                                  _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
+        "/dashboard/tasks.csv": ("Matching tasks as CSV (UTF-8 with BOM)", "dashboardCsv",
+                                 _param_refs([*filters, *page]),
+                                 _ok(CSV_TYPE, text, [*scan, "X-Task-Count", "Content-Disposition", *PAGE_HEADERS]),
+                                 "DashboardCsvError"),
     }
     paths = {}
-    for path, (summary, op_id, media, params, extra) in views.items():
-        op = _operation(path, summary, op_id, "Error", params, project_id,
-                        f"{summary}; responses carry Cache-Control: no-store and Referrer-Policy: no-referrer.")
-        op["parameters"] += page + extra
-        op["responses"]["200"]["content"] = {media: {"schema": {"type": "string"}}}
-        op["responses"]["401"] = {"description": "No, an altered or an expired link token (SMSFN.0401); no task data.",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}
+    for path, (summary, op_id, params, ok, errors) in views.items():
+        op = _operation(path, summary, op_id, ok, params, project_id,
+                        f"{summary}; every answer carries Cache-Control: no-store, Referrer-Policy: no-referrer "
+                        "and a Content-Security-Policy.", errors)
         op["tags"] = ["dashboard"]
         paths[path] = {"get": op}
     return paths
+
+
+def _headers() -> dict[str, Any]:
+    out: dict[str, Any] = {name: {"description": text, **({"required": True} if name in REQUIRED_HEADERS else {}),
+                                  "schema": {"type": "string"}} for name, text in HEADERS.items()}
+    out.update(copy.deepcopy(OTHER_HEADERS))
+    for name, value in PAGE_HEADERS.items():
+        out[name] = {"description": "On every dashboard answer: the link is a credential, so nothing is cached, "
+                                    "framed, sniffed or sent on as Referer.",
+                     "required": True, "schema": {"type": "string", "enum": [value]}}
+    return out
+
+
+def _error_responses() -> dict[str, Any]:
+    out = {}
+    for prefix, kind in ERROR_KINDS.items():
+        for code, text in kind.texts.items():
+            headers = ["X-Request-Id", *ERROR_HEADERS.get(code, []), *kind.headers]
+            out[f"{prefix}{code}"] = {"description": text + kind.note, "headers": _header_refs(headers),
+                                      "content": {kind.media: {"schema": kind.schema}}}
+    return out
 
 
 def _version() -> str:
@@ -297,20 +403,20 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                  {"name": "dashboard", "description": "Operator views behind signed links"}],
         "paths": {
             "/v3/tasks": {
-                "get": _operation(
+                "get": _api_operation(
                     "/v3/tasks", "List migration tasks", "listTasks", "ListTasksResponse", all_params, project_id,
                     "SMS's own ListTasks answer, passed through so the official SDK works against it. all=true "
                     "reads every page and answers with all tasks in one body.",
                 )
             },
             "/v3/tasks/summary": {
-                "get": _operation(
+                "get": _api_operation(
                     "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary", filters,
                     project_id, "Counts by state, type and OS, running, failed and stalled tasks of every task "
                     "the filters match.",
                 )
             },
-            **_dashboard_paths(["state", "name", "enterprise_project_id"], project_id),
+            **_dashboard_paths(project_id),
         },
         "components": {
             "securitySchemes": {
@@ -321,24 +427,24 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                                   "description": "APIG app authentication (AppKey/AppSecret signature).",
                                   "x-apigateway-auth-type": "AppSigv1"},
             },
-            "parameters": query_parameters(),
-            "headers": {name: {"description": text, "schema": {"type": "string"}} for name, text in HEADERS.items()},
-            "responses": {
-                f"Error{code}": {
-                    "description": text,
-                    "headers": {"X-Request-Id": {"$ref": "#/components/headers/X-Request-Id"}},
-                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
-                for code, text in ERRORS.items()
-            },
+            "parameters": {**query_parameters(), **dashboard_parameters()},
+            "headers": _headers(),
+            "responses": _error_responses(),
             "schemas": component_schemas(),
         },
     }
 
 
+class _Dumper(yaml.SafeDumper):
+    """No YAML anchors for objects used twice: not every OpenAPI importer resolves them."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
 def render(spec: dict[str, Any]) -> str:
     header = "# Generated by `make openapi` (deploy/openapi.py) from shared/schemas/ and template.yaml. Do not edit.\n"
-    return header + yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    return header + yaml.dump(spec, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -210,6 +210,8 @@ def render_task(task: Mapping[str, Any], ctx: PageContext) -> str:
 
 def render_error(status: int, error_code: str, error_msg: str, ctx: PageContext) -> str:
     _ = i18n.gettext_for(ctx.lang)
-    headings = {401: _("Link not valid"), 404: _("Not found"), 400: _("Bad request")}
-    return _render("error.html", ctx, heading=headings.get(status, _("Error")),
+    headings = {404: _("Not found"), 400: _("Bad request")}
+    # The link's own 401 only: SMS refusing the function's credentials is a 401 too, not the link's fault.
+    heading = _("Link not valid") if error_code == "SMSFN.0401" else headings.get(status, _("Error"))
+    return _render("error.html", ctx, heading=heading,
                    error={"status": status, "error_code": error_code, "error_msg": error_msg})

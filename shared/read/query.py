@@ -104,7 +104,8 @@ def _string(name: str, raw: str, rule: dict[str, Any]) -> str:
     return raw
 
 
-def _boolean(name: str, raw: str) -> bool:
+def parse_boolean(name: str, raw: str) -> bool:
+    """``true``/``1``/``yes`` or ``false``/``0``/``no`` (any case), else a 400 naming ``name``."""
     word = raw.strip().lower()
     if word in TRUE_WORDS:
         return True
@@ -137,7 +138,7 @@ def parse_query(params: Mapping[str, Any] | None) -> TaskQuery:
             else:
                 offset = value
         elif kind == "boolean":
-            all_pages = _boolean(name, raw)
+            all_pages = parse_boolean(name, raw)
         elif raw == "" and "enum" not in rule:
             # The doc sets no rule on the text filters: given empty, an optional filter carries no
             # value, so it filters nothing and is not sent (the emulator agrees, a test checks).

@@ -2,10 +2,10 @@
 and ``GET /dashboard/tasks.csv``. Each checks its signed link first (401 before any task is
 read), then its filters with the same rules and 400s as ``/v3/tasks``; the page's summary is the
 timer's own streaming summary (``shared.summary.summarise``), the task page and the CSV read
-through ``shared.read.tasks``."""
+through ``shared.read.tasks``. Each route answers its errors itself: the pages as an HTML page
+(``page_error``), the CSV in SMS's JSON shape (``csv_error``), both with the pages' headers."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -14,11 +14,12 @@ from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM, Grant, require_secret, verify
 from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
 from shared.errors import ApiError, bad_request
-from shared.read.query import TaskQuery, parse_query
+from shared.read.query import TaskQuery, parse_boolean, parse_query
 from shared.read.tasks import read_tasks, scan_headers
 from shared.scope import Invocation
 from shared.settings import Settings
-from shared.triggers.apigw import ApiGatewayEvent, response
+from shared.triggers.apigw import ApiGatewayEvent, error_response, response
+from shared.triggers.routing import Route
 from shared.vocabulary import FILTER_KEYS
 
 PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
@@ -27,8 +28,6 @@ PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to 
 FILTER_PARAMS = FILTER_KEYS
 TASKS_PREFIX = f"{DASHBOARD_SCOPE}/tasks/"
 CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
-
-Route = Callable[[ApiGatewayEvent, Settings, Invocation], dict[str, Any]]
 
 
 def request_path(request: ApiGatewayEvent) -> str:
@@ -67,12 +66,18 @@ def dashboard_filters(request: ApiGatewayEvent) -> TaskQuery:
     return parse_query(given)
 
 
+def _refresh(request: ApiGatewayEvent) -> bool:
+    value = request.query.get("refresh")
+    if value is not None and not isinstance(value, str):
+        raise bad_request("refresh", "give it once")
+    return value is not None and parse_boolean("refresh", value)
+
+
 def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant, filters: dict[str, str],
              generated_at: str | None = None) -> PageContext:
-    refresh = request.query.get("refresh")
     return PageContext(
         lang=language(request), token=grant.token, path=request_path(request), filters=filters,
-        refresh=refresh in ("1", "true"), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
+        refresh=_refresh(request), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
         dashboard_allowed=grant.covers(DASHBOARD_SCOPE), generated_at=generated_at,
     )
 
@@ -82,6 +87,7 @@ def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
     grant = _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 before anything is read
+    _refresh(request)  # and a bad ?refresh=
     query = dashboard_filters(request)
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
     ctx = _context(request, settings, grant, query.filters, generated_at=summary["generated_at"])
@@ -113,33 +119,35 @@ def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
     return response(200, body, {**security_headers(CSV_TYPE), **headers})
 
 
-def route_for(path: str) -> Route | None:
-    """The dashboard route of a (decoded) path, or None when it is not one of them."""
-    if path == DASHBOARD_SCOPE:
-        return dashboard
-    if path == CSV_PATH:
-        return tasks_csv
-    if path.startswith(TASKS_PREFIX):
-        return task_page
-    return None
-
-
-def is_dashboard(path: str) -> bool:
-    return path == DASHBOARD_SCOPE or path.startswith(DASHBOARD_SCOPE + "/")
-
-
-def error_page(request: ApiGatewayEvent | None, error: ApiError) -> dict[str, Any] | None:
-    """The HTML error page for a dashboard page (the CSV keeps SMS's JSON error shape); None when
-    the request is not for a dashboard page. No token and no task data on it."""
-    if request is None:
-        return None
-    path = request_path(request)
-    if not is_dashboard(path) or path == CSV_PATH:
-        return None
+def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
+    """A dashboard page's error: an HTML page with the pages' headers, no token and no task data."""
     try:
         lang = language(request)
     except ApiError:
         lang = i18n.DEFAULT_LANGUAGE
-    ctx = PageContext(lang=lang, token="", path=path)
+    ctx = PageContext(lang=lang, token="", path=request_path(request))
     return response(error.status, render_error(error.status, error.error_code, error.error_msg, ctx),
-                    security_headers())
+                    {**error.headers, **security_headers()})
+
+
+def csv_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
+    """The CSV's error: SMS's JSON shape (what a script fetching it reads), with the pages' headers."""
+    return error_response(error, {k: v for k, v in security_headers().items() if k != "Content-Type"})
+
+
+DASHBOARD = Route(dashboard, page_error)
+TASK_PAGE = Route(task_page, page_error)
+CSV = Route(tasks_csv, csv_error)
+NO_PAGE = Route(None, page_error)  # under /dashboard, but nothing there: a 404 page
+
+
+def route_for(request: ApiGatewayEvent) -> Route | None:
+    """The dashboard's route for a request, or None when its path is not the dashboard's."""
+    path = request_path(request)
+    if path == DASHBOARD_SCOPE:
+        return DASHBOARD
+    if path == CSV_PATH:
+        return CSV
+    if path.startswith(TASKS_PREFIX):
+        return TASK_PAGE
+    return NO_PAGE if path.startswith(DASHBOARD_SCOPE + "/") else None

@@ -13,8 +13,11 @@ from openapi_spec_validator import validate
 
 from deploy import openapi
 from local.gateway import Gateway
+from shared.dashboard.csv_export import CSV_TYPE
+from shared.dashboard.render import HTML_TYPE, security_headers
+from shared.triggers.apigw import JSON_TYPE
 
-ERRORS = ["400", "403", "404", "405", "409", "500", "502", "504"]
+ERRORS = ["400", "401", "403", "404", "405", "409", "429", "500", "502", "504"]
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +37,8 @@ def test_generated_file_is_up_to_date() -> None:
 def test_is_a_valid_openapi_document(spec: dict[str, Any]) -> None:
     validate(spec)
     assert spec["openapi"].startswith("3.0")
+    events = yaml.parse(openapi.OUTPUT.read_text(encoding="utf-8"))
+    assert not any(isinstance(e, yaml.AliasEvent) for e in events)  # not every importer resolves YAML aliases
 
 
 def test_operations_parameters_and_responses(spec: dict[str, Any]) -> None:
@@ -50,10 +55,51 @@ def test_operations_parameters_and_responses(spec: dict[str, Any]) -> None:
     assert "limit" not in summary_names and "state" in summary_names
     for op, schema in ((tasks, "ListTasksResponse"), (summary, "Summary")):
         assert sorted(op["responses"]) == sorted(["200", *ERRORS])
-        assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith(schema)
+        assert op["responses"]["200"]["content"][JSON_TYPE]["schema"]["$ref"].endswith(schema)
     for code in ERRORS:
-        body = spec["components"]["responses"][f"Error{code}"]["content"]["application/json"]["schema"]
+        body = spec["components"]["responses"][f"Error{code}"]["content"][JSON_TYPE]["schema"]
         assert body["$ref"] == "#/components/schemas/Error"
+    assert set(spec["components"]["responses"]["Error405"]["headers"]) == {"X-Request-Id", "Allow"}
+    assert set(spec["components"]["responses"]["Error429"]["headers"]) == {"X-Request-Id", "Retry-After"}
+
+
+def response_of(spec: dict[str, Any], path: str, status: str) -> dict[str, Any]:
+    node = spec["paths"][path]["get"]["responses"][status]
+    return spec["components"]["responses"][node["$ref"].rsplit("/", 1)[-1]] if "$ref" in node else node
+
+
+@pytest.mark.parametrize(("path", "media", "error_media"), [
+    ("/dashboard", HTML_TYPE, HTML_TYPE), ("/dashboard/tasks/{id}", HTML_TYPE, HTML_TYPE),
+    ("/dashboard/tasks.csv", CSV_TYPE, JSON_TYPE),
+])
+def test_dashboard_answers_are_described_as_given(spec: dict[str, Any], path: str, media: str,
+                                                  error_media: str) -> None:
+    """The pages' errors are HTML pages, the CSV's SMS's JSON; every answer has the pages' headers,
+    required, with the values the code sends."""
+    op = spec["paths"][path]["get"]
+    assert sorted(op["responses"]) == sorted(["200", *ERRORS]) and "security" not in op
+    page_headers = {k: v for k, v in security_headers().items() if k != "Content-Type"}
+    for status in op["responses"]:
+        response = response_of(spec, path, status)
+        assert list(response["content"]) == [media if status == "200" else error_media]
+        for name, value in page_headers.items():
+            assert name in response["headers"]
+            header = spec["components"]["headers"][name]
+            assert header["required"] and header["schema"]["enum"] == [value]
+        assert "X-Request-Id" in response["headers"]
+        assert ("Allow" in response["headers"]) == (status == "405")
+        assert ("Retry-After" in response["headers"]) == (status == "429")
+    ok = response_of(spec, path, "200")["headers"]
+    assert {"X-Scan-Partial", "X-Sms-Request-Id"} <= set(ok)
+    assert ({"X-Task-Count", "Content-Disposition"} <= set(ok)) == (media == CSV_TYPE)
+    assert spec["components"]["headers"]["Allow"]["schema"]["enum"] == ["GET"]
+    params = [spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+              for p in op["parameters"]]
+    token = next(p for p in params if p["name"] == "token")
+    assert token["required"] and token["in"] == "query"
+    if path != "/dashboard/tasks/{id}":
+        state = next(p for p in params if p["name"] == "state")
+        assert state["schema"]["enum"][0] == ""  # an empty form field: not set
 
 
 def test_api_gateway_extensions(spec: dict[str, Any]) -> None:

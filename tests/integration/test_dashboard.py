@@ -29,8 +29,8 @@ def dash_env(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     return sms_env
 
 
-def call(path: str, query: dict | None = None, headers: dict | None = None) -> dict[str, Any]:
-    ev = event(path, query=query)
+def call(path: str, query: dict | None = None, headers: dict | None = None, method: str = "GET") -> dict[str, Any]:
+    ev = event(path, method=method, query=query)
     ev["headers"] = {**ev.get("headers", {}), **(headers or {})}
     return http_routes.handle(ev, FakeContext())
 
@@ -181,3 +181,54 @@ def test_languages(dash_env: Any) -> None:
     en = call("/dashboard", {"token": token(), "lang": "en"}, {"accept-language": "zh-CN"})["body"]
     assert '<html lang="zh-CN">' in zh and "迁移仪表盘" in zh
     assert '<html lang="en">' in en and "Migration dashboard" in en and "迁移仪表盘" not in en
+
+
+def heading(html: str) -> str:
+    return html.split("<h1>", 1)[1].split("</h1>", 1)[0]
+
+
+def test_each_route_answers_its_errors_in_its_own_shape(dash_env: Any) -> None:
+    good = token()
+    for path in ("/dashboard", "/dashboard/tasks/" + dash_env.tasks()[0]["id"]):
+        page = call(path, {"token": good}, method="POST")
+        h = page["headers"]
+        assert page["statusCode"] == 405 and h["Allow"] == "GET" and h["Content-Type"].startswith("text/html")
+        assert h["Cache-Control"] == "no-store" and "default-src 'none'" in h["Content-Security-Policy"]
+        assert good not in page["body"] and 'data-status="405"' in page["body"]
+    csv_out = call("/dashboard/tasks.csv", {"token": good}, method="DELETE")
+    h = csv_out["headers"]
+    assert csv_out["statusCode"] == 405 and h["Allow"] == "GET" and h["Cache-Control"] == "no-store"
+    assert h["Content-Type"].startswith("application/json")
+    assert json.loads(csv_out["body"])["allowed_methods"] == ["GET"]
+    nothing = call("/dashboard/nothing-here", {"token": good})
+    assert nothing["statusCode"] == 404 and nothing["headers"]["Content-Type"].startswith("text/html")
+    assert heading(nothing["body"]) == "Not found" and good not in nothing["body"]
+    # a request that could not be read has no route to answer for it: JSON, whatever its path
+    unread = http_routes.handle({"path": "/dashboard", "queryStringParameters": {"token": good}}, FakeContext())
+    assert unread["statusCode"] == 400 and json.loads(unread["body"])["error_code"] == "SMSFN.0400"
+    api = call("/v3/nothing")
+    assert api["statusCode"] == 404 and "Cache-Control" not in api["headers"]
+
+
+def test_smss_own_401_is_not_called_a_bad_link(dash_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert heading(call("/dashboard", {"token": "sdl1.AAAA.BBBB"})["body"]) == "Link not valid"
+    monkeypatch.setenv("HUAWEICLOUD_SDK_AK", "UNKNOWNAK0000")  # the emulator answers 401 for it
+    out = call("/dashboard", {"token": token(), "lang": "en"})
+    assert out["statusCode"] == 401 and heading(out["body"]) == "Error" and "SMSFN.0401" not in out["body"]
+
+
+def test_throttled_page_keeps_retry_after(dash_env: Any) -> None:
+    dash_env.faults.throttle(retry_after=3600, times=20)  # longer than the function may wait
+    out = call("/dashboard", {"token": token()})
+    assert out["statusCode"] == 429 and out["headers"]["Retry-After"] == "3600"
+    assert out["headers"]["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(("value", "status", "refreshing"), [
+    ("1", 200, True), ("yes", 200, True), ("false", 200, False), ("maybe", 400, False), (["1", "1"], 400, False),
+])
+def test_refresh_follows_the_boolean_rule(dash_env: Any, value: Any, status: int, refreshing: bool) -> None:
+    out = call("/dashboard", {"token": token(), "refresh": value})
+    assert out["statusCode"] == status and ('http-equiv="refresh"' in out["body"]) == refreshing
+    if status == 400:
+        assert "refresh" in out["body"] and len(dash_env.requests) == 0  # refused before SMS is read

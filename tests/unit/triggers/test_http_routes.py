@@ -6,8 +6,11 @@ import json
 
 import pytest
 
+from shared.errors import ApiError, bad_request
 from shared.scope import Invocation
 from shared.triggers import http_routes as http_api
+from shared.triggers.apigw import response
+from shared.triggers.routing import Route
 from tests.helpers import FakeContext
 from tests.helpers import apig_event as event
 
@@ -64,7 +67,7 @@ def test_unexpected_error_is_500_with_request_id_and_no_trace(
     def boom(*_: object) -> dict:
         raise RuntimeError("secret internals at line 42")
 
-    monkeypatch.setitem(http_api.ROUTES, "/v3/tasks", boom)
+    monkeypatch.setitem(http_api.ROUTES, "/v3/tasks", Route(boom))
     status, _, body = call(event())
     assert status == 500 and body["request_id"] == "req-123"
     assert "internals" not in json.dumps(body) and "Traceback" not in json.dumps(body)
@@ -86,3 +89,27 @@ def test_missing_context_still_gives_an_invocation() -> None:
 
 def test_no_time_left_is_an_expired_deadline_not_a_missing_one() -> None:
     assert Invocation.from_context(FakeContext(remaining_ms=0)).deadline.remaining() == 0.0
+
+
+def test_a_broken_error_renderer_falls_back_to_json(monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    def refuse(*_: object) -> dict:
+        raise bad_request("state", "no")
+
+    def broken(*_: object) -> dict:
+        raise RuntimeError("the error page itself failed")
+
+    monkeypatch.setitem(http_api.ROUTES, "/v3/tasks", Route(refuse, broken))
+    status, headers, body = call(event())
+    assert status == 400 and body["error_param"] == ["state"] and headers["Content-Type"].startswith("application/json")
+    assert "RuntimeError" in capsys.readouterr().err
+
+
+def test_each_route_renders_its_own_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    def own(request: object, error: ApiError) -> dict:
+        return response(error.status, {"mine": error.error_code})
+
+    monkeypatch.setitem(http_api.ROUTES, "/v3/tasks", Route(http_api.list_tasks, own))
+    status, headers, body = call(event(method="PUT"))
+    assert status == 405 and body == {"mine": "SMSFN.0405"} and headers["Allow"] == "GET"
+    assert call(event("/v3/tasks/summary", method="PUT"))[2]["allowed_methods"] == ["GET"]  # the others keep JSON
