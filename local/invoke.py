@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from local.backend import ensure_backend
+from local.dashboard_link import local_dashboard_env
 from local.functions import invoke
 from project import template
 
@@ -27,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot read event {event_path}: {exc}", file=sys.stderr)
         return 2
     emulator = ensure_backend()
+    local_dashboard_env()  # the development link secret, as make run and make dashboard-link use
     try:
         result = invoke(fn, event)
     except Exception as exc:  # FunctionGraph would record a failed invocation

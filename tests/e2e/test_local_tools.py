@@ -14,7 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUAWEICLOUD_", "SMS_", "WEBHOOK_"))}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("HUAWEICLOUD_", "SMS_", "WEBHOOK_", "DASHBOARD_"))}
     env["PATH"] = f"{Path(sys.executable).parent}:{env.get('PATH', '')}"
     return env
 
@@ -36,6 +37,14 @@ def test_make_invoke_takes_a_function_folder_path() -> None:
     done = make_invoke("functions/list_tasks_http", "events/apig_bad_limit.json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["statusCode"] == 400
+
+
+def test_make_invoke_dashboard_sample_is_the_401_page_in_chinese() -> None:
+    done = make_invoke("list_tasks_http", "events/apig_dashboard_unsigned.json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["statusCode"] == 401 and out["headers"]["Content-Type"].startswith("text/html")
+    assert '<html lang="zh-CN"' in out["body"] and "DASHBOARD_LINK_SECRET" not in out["body"]
 
 
 def test_make_invoke_timer_without_targets_still_summarises() -> None:

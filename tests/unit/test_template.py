@@ -37,6 +37,11 @@ def test_every_sample_event_is_used_and_exists() -> None:
     assert referenced - on_disk == set(), "the template names missing sample events"
 
 
+def test_every_trigger_has_a_sample_event() -> None:
+    missing = [f"{name}: {t.name}" for name, fn in FUNCTIONS.items() for t in fn.triggers if not t.events]
+    assert not missing, "triggers without a sample event in events/"
+
+
 @pytest.mark.parametrize(
     ("kind", "parse"), [("APIG", ApiGatewayEvent.parse), ("TIMER", parse_timer_event)]
 )
