@@ -310,6 +310,14 @@ def _param_refs(names: list[str]) -> list[dict[str, Any]]:
     return [{"$ref": f"#/components/parameters/{name}"} for name in names]
 
 
+def _any_case(words: Any) -> str:
+    """A regex of ``words`` in any letter case, ``-`` or ``_`` between parts (as ``i18n.known_language``
+    reads them); ECMA-262 patterns have no case-insensitive flag."""
+    def one(word: str) -> str:
+        return "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else "[-_]" if c in "-_" else c for c in word)
+    return "^(" + "|".join(one(w) for w in words) + ")$"
+
+
 def dashboard_parameters() -> dict[str, Any]:
     """The pages' own parameters; ``state`` as the dashboard takes it (an empty form field: not set)."""
     state = copy.deepcopy(query_parameters()["query_state"])
@@ -318,8 +326,10 @@ def dashboard_parameters() -> dict[str, Any]:
     return {
         "dashboard_token": {"name": TOKEN_PARAM, "in": "query", "required": True, "schema": {"type": "string"},
                             "description": "Signed, expiring link token (make dashboard-link); else 401."},
-        "dashboard_lang": {"name": "lang", "in": "query", "schema": {"type": "string", "enum": list(LANGUAGE_NAMES)},
-                           "description": "Page language; default from Accept-Language."},
+        "dashboard_lang": {"name": "lang", "in": "query",
+                           "schema": {"type": "string", "pattern": _any_case(LANGUAGE_NAMES)},
+                           "description": f"Page language, one of {', '.join(LANGUAGE_NAMES)} (any case, - or _); "
+                                          "default from Accept-Language."},
         "dashboard_refresh": {"name": "refresh", "in": "query", "schema": {"type": "boolean", "default": False},
                               "description": "Auto-refresh the page."},
         "dashboard_state": state,
