@@ -9,8 +9,10 @@ process; a guard costs a heap entry, not a thread.
 
 ``read_capped`` reads a streamed body through urllib3's decoder, which (urllib3 >= 2.6) never
 decodes more than the chunk asked for, so a gzip bomb is stopped at the cap like a plain body.
-Not covered: DNS resolution and a TLS handshake on a new connection (each bounded by the
-connect timeout per read, which the callers cap by the deadline)."""
+A TLS handshake on a new connection is bounded as a whole by the connect timeout (CPython's
+``do_handshake`` keeps one deadline across all its reads), which the callers cap by the
+deadline: a handshake trickled a byte at a time ends there too (tests/integration/
+test_hostile_upstream.py). Not covered: DNS resolution, a blocking ``getaddrinfo`` call."""
 from __future__ import annotations
 
 import heapq

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -318,3 +319,70 @@ def test_receiver_retry_after_past_the_deadline_is_not_waited_for() -> None:
         outcome, elapsed = deliver_to(receiver, 3.0, attempts=4)
     assert outcome.status == "failed" and "would pass the deadline" in (outcome.error or "")
     assert elapsed < 1.0 and len(receiver.seen) == 1
+
+
+# --- a TLS handshake that trickles ---------------------------------------------------------------
+
+class TricklingHandshake:
+    """A TLS server that never finishes its handshake: it answers the ClientHello with a handshake
+    record header announcing 16 KiB, then one byte every 0.2 s, so each read of the client is well
+    inside its timeout; it gives up after ``give_up_s`` (a client the deadline does not cut waits
+    until then)."""
+
+    def __init__(self, give_up_s: float = 8.0) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.give_up_s = give_up_s
+        self.threads: list[threading.Thread] = []
+        self.accepting = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=self._trickle, args=(conn,), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def _trickle(self, conn: socket.socket) -> None:
+        end = time.monotonic() + self.give_up_s
+        with conn:
+            try:
+                conn.recv(4096)  # the ClientHello
+                conn.sendall(b"\x16\x03\x03\x40\x00")  # handshake record, 16384 bytes to come
+                while time.monotonic() < end:
+                    conn.sendall(b"\x00")
+                    time.sleep(0.2)
+            except OSError:
+                return
+
+    def __enter__(self) -> TricklingHandshake:
+        self.accepting.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.sock.close()
+
+
+def test_a_trickling_tls_handshake_of_a_receiver_is_cut_at_the_deadline() -> None:
+    with TricklingHandshake() as receiver:
+        target = build_target("hook", f"https://127.0.0.1:{receiver.port}/hook", policy=UrlPolicy(allow_loopback=True))
+        settings = WebhookSettings(max_attempts=1, policy=UrlPolicy(allow_loopback=True))
+        start = time.monotonic()
+        result = deliver([target], SUMMARY, deadline=Deadline(2.0), delivery_id="d-1", settings=settings)
+        elapsed = time.monotonic() - start
+    (outcome,) = result.outcomes
+    assert outcome.status == "failed" and "DeadlineExceeded" in (outcome.error or ""), outcome
+    assert elapsed < 2.0 + MARGIN_S
+
+
+def test_a_trickling_tls_handshake_of_sms_is_a_504_in_time(upstream: Any, monkeypatch: Any) -> None:
+    with TricklingHandshake() as sms:
+        monkeypatch.setenv("SMS_ENDPOINT", f"https://127.0.0.1:{sms.port}")
+        monkeypatch.setenv("SMS_PAGE_RETRIES", "0")
+        sms_client.reset_client_cache()
+        status, _, body, elapsed = call({"limit": "2"}, remaining_ms=2000)
+    assert status == 504 and body["error_code"] == "SMSFN.0504", body
+    assert elapsed < 2.0 + MARGIN_S
