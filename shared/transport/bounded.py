@@ -12,7 +12,9 @@ decodes more than the chunk asked for, so a gzip bomb is stopped at the cap like
 A TLS handshake on a new connection is bounded as a whole by the connect timeout (CPython's
 ``do_handshake`` keeps one deadline across all its reads), which the callers cap by the
 deadline: a handshake trickled a byte at a time ends there too (tests/integration/
-test_hostile_upstream.py). Not covered: DNS resolution, a blocking ``getaddrinfo`` call."""
+test_hostile_upstream.py). Not covered here: DNS resolution, a blocking ``getaddrinfo`` call;
+webhooks bound their lookups themselves (``url_safety.resolve_safe``, with the connect timeout),
+and SMS's endpoint is a fixed Huawei Cloud name."""
 from __future__ import annotations
 
 import heapq

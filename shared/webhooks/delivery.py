@@ -289,10 +289,12 @@ class _Run:
             outcome.attempts = attempt
             retry_after = None
             try:
-                address = resolve_safe(checked, policy, self.resolver)
+                connect_s = max(self.deadline.cap(self.settings.connect_timeout), 0.01)
+                # The lookup is part of connecting: it gets the connect timeout, not a second one.
+                address = resolve_safe(checked, policy, self.resolver, timeout_s=connect_s)
                 req = _attempt_request(prepared, self.clock(), self.delivery_id)
                 timeouts = (  # requests refuses a 0 timeout; the check above leaves >= MIN_ATTEMPT_S
-                    max(self.deadline.cap(self.settings.connect_timeout), 0.01),
+                    max(self.deadline.cap(connect_s), 0.01),
                     max(self.deadline.cap(self.settings.read_timeout), 0.01),
                 )
                 status, text, headers = _post_by(self.deadline, self.session, req, address, timeouts)

@@ -21,6 +21,8 @@ import ipaddress
 import re
 import socket
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
@@ -243,14 +245,36 @@ def default_resolver(host: str, port: int) -> list[str]:
     return [str(info[4][0]) for info in infos]
 
 
-def resolve_safe(checked: CheckedUrl, policy: UrlPolicy, resolver: Resolver | None = None) -> str:
-    """The address to connect to, after checking every address the name resolves to.
+class LookupTimedOut(OSError):
+    """The name did not resolve within the time allowed (a network error: retried if time allows)."""
+
+
+# Lookups run here so a caller can stop waiting: getaddrinfo blocks in C and takes no timeout.
+# A lookup given up on finishes in the background and holds one of these few threads until then.
+_lookups = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
+
+
+def _bounded_lookup(resolver: Resolver, host: str, port: int, timeout_s: float | None) -> list[str]:
+    if timeout_s is None:
+        return list(resolver(host, port))
+    future = _lookups.submit(resolver, host, port)
+    try:
+        return list(future.result(timeout=max(timeout_s, 0.0)))
+    except FutureTimeout:
+        future.cancel()
+        raise LookupTimedOut(f"{host} did not resolve within {timeout_s:.1f} s") from None
+
+
+def resolve_safe(checked: CheckedUrl, policy: UrlPolicy, resolver: Resolver | None = None,
+                 timeout_s: float | None = None) -> str:
+    """The address to connect to, after checking every address the name resolves to; the lookup
+    ends within ``timeout_s`` (None: whenever the resolver returns).
 
     Raises ``UnsafeUrl`` (never retried) or ``OSError`` from the resolver (a network error)."""
     if checked.literal_ip:
         addresses: Sequence[str] = [checked.host]
     else:
-        addresses = list((resolver or default_resolver)(checked.host, checked.port))
+        addresses = _bounded_lookup(resolver or default_resolver, checked.host, checked.port, timeout_s)
         if not addresses:
             raise OSError(f"{checked.host} did not resolve")
     for address in addresses:

@@ -386,3 +386,27 @@ def test_a_trickling_tls_handshake_of_sms_is_a_504_in_time(upstream: Any, monkey
         status, _, body, elapsed = call({"limit": "2"}, remaining_ms=2000)
     assert status == 504 and body["error_code"] == "SMSFN.0504", body
     assert elapsed < 2.0 + MARGIN_S
+
+
+def test_a_name_that_never_resolves_is_given_up_at_the_deadline() -> None:
+    """getaddrinfo takes no timeout: a resolver that hangs is waited for only until the connect
+    timeout (capped by the deadline), and the target fails as a network error."""
+    release = threading.Event()
+
+    def hanging(host: str, port: int) -> list[str]:
+        release.wait(30)
+        return ["127.0.0.1"]
+
+    target = build_target("hook", "https://hooks.example.com/hook")
+    settings = WebhookSettings(max_attempts=3, connect_timeout=0.5)
+    start = time.monotonic()
+    try:
+        result = deliver([target], SUMMARY, deadline=Deadline(2.0), delivery_id="d-1", settings=settings,
+                         resolver=hanging)
+    finally:
+        release.set()
+    elapsed = time.monotonic() - start
+    (outcome,) = result.outcomes
+    assert outcome.status == "failed" and "LookupTimedOut" in (outcome.error or ""), outcome
+    assert outcome.attempts >= 2  # a lookup timing out is retried like any network error
+    assert elapsed < 2.0 + MARGIN_S
