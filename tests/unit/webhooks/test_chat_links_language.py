@@ -206,3 +206,27 @@ def test_message_links_need_both_settings_and_keep_only_filters() -> None:
     assert urlsplit(url).path == "/sms/dashboard/tasks/a/b%20c"
     with pytest.raises(ApiError):  # signed at ``now``: long expired
         verify(dict(parse_qsl(urlsplit(url).query))["token"], "/dashboard", SECRET)
+
+
+# --- Slack's own models as the verifier ------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "zh-CN"])
+@pytest.mark.parametrize("summary", ["small", "huge", "hostile"])
+def test_slack_blocks_pass_slack_sdks_validators(summary: str, lang: str) -> None:
+    """slack_sdk (Slack's Python SDK) parses every block into its models, checks them with its
+    validators (lengths, counts, button URLs) and writes them back unchanged."""
+    from slack_sdk.models.blocks import Block
+
+    source = {"small": make_summary(), "huge": huge_summary(), "hostile": hostile_summary(HOSTILE[11])}[summary]
+    for block in payload("slack", source, lang)["blocks"]:
+        model = Block.parse(block)
+        model.validate_json()
+        assert model.to_dict() == block
+
+
+def test_slack_sdks_validators_can_fail() -> None:
+    from slack_sdk.errors import SlackObjectFormationError
+    from slack_sdk.models.blocks import Block
+
+    with pytest.raises(SlackObjectFormationError):
+        Block.parse({"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}).validate_json()
