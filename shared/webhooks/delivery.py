@@ -275,7 +275,7 @@ class _Run:
         try:
             checked: CheckedUrl = check_url(target.url, policy)
             ctx = RenderContext(self.delivery_id, self.settings.max_items, self.settings.generic_max_bytes,
-                                lang=target.lang or "en", links=self.links)
+                                lang=target.lang, links=self.links)
             prepared = fmt.render(self.summary, target.url, target.secret, ctx)
         except (UnsafeUrl, RenderError, ValueError) as exc:
             outcome.error = redact_text(str(exc))

@@ -5,7 +5,7 @@ One target::
     WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX
     WEBHOOK_FORMAT=slack            # generic (default) | slack | feishu | dingtalk | wecom
     WEBHOOK_SECRET=...              # optional: whsec_<base64> for generic, the bot secret for feishu/dingtalk
-    WEBHOOK_LANG=en                 # optional: zh-CN | en (chat formats; default by platform, below)
+    WEBHOOK_LANG=en                 # optional: zh-CN | en (default by platform, below)
 
 Several targets: ``WEBHOOK_TARGETS``, a JSON array (not together with ``WEBHOOK_URL``)::
 
@@ -17,8 +17,9 @@ Several targets: ``WEBHOOK_TARGETS``, a JSON array (not together with ``WEBHOOK_
 Keys: ``name`` (``[A-Za-z0-9_.-]``, unique; default ``target-N``), ``format`` (default generic),
 ``url`` or ``url_env``, optional ``secret`` or ``secret_env``, optional ``notify_on`` (overrides
 ``WEBHOOK_NOTIFY_ON`` for that target), optional ``lang`` (``zh-CN`` or ``en``: the chat message's
-language; by default Chinese for Feishu, DingTalk and WeCom, English for Slack; a generic target
-takes none, its JSON is language-neutral). ``*_env`` names another environment variable holding the
+language; by default Chinese for Feishu, DingTalk and WeCom, English for Slack and generic; the
+generic JSON itself has no words to translate, so there ``lang`` is only the language its
+dashboard links open in). ``*_env`` names another environment variable holding the
 value, so URLs with tokens and secrets can live in FunctionGraph's encrypted variables instead of a
 JSON blob; it may not name the function's own credentials (``HUAWEICLOUD_*``).
 
@@ -50,7 +51,7 @@ FORMATS = ("generic", "slack", "feishu", "dingtalk", "wecom")
 SIGNED_FORMATS = ("generic", "feishu", "dingtalk")  # Slack and WeCom webhooks have no signing
 _SPEC_KEYS = frozenset({"name", "url", "url_env", "format", "secret", "secret_env", "notify_on", "lang"})
 # Chat platforms whose users mostly read Chinese get Chinese unless a target says otherwise.
-CHAT_LANGUAGES = {"feishu": "zh-CN", "dingtalk": "zh-CN", "wecom": "zh-CN", "slack": "en"}
+DEFAULT_LANGUAGES = {"feishu": "zh-CN", "dingtalk": "zh-CN", "wecom": "zh-CN", "slack": "en", "generic": "en"}
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,127}$")
 _FORBIDDEN_ENV_PREFIXES = ("HUAWEICLOUD_",)
@@ -65,7 +66,7 @@ class Target:
     format: str = "generic"
     secret: str | None = None
     notify_on: tuple[str, ...] | None = None  # None: use the run's default
-    lang: str | None = None  # the chat message's language; None for generic (language-neutral)
+    lang: str = "en"  # the message's language (generic: only its dashboard links')
 
     def __repr__(self) -> str:
         return (
@@ -163,14 +164,10 @@ def build_target(
                   lang=_language(name, fmt, lang))
 
 
-def _language(name: str, fmt: str, lang: str | None) -> str | None:
-    """The target's language: the one it names, else its platform's default; none for generic."""
-    if fmt not in CHAT_LANGUAGES:
-        if lang:
-            raise ValueError(f"target {name!r}: a {fmt} payload is language-neutral, so it takes no lang")
-        return None
+def _language(name: str, fmt: str, lang: str | None) -> str:
+    """The target's language: the one it names, else its platform's default."""
     if not lang:
-        return CHAT_LANGUAGES[fmt]
+        return DEFAULT_LANGUAGES[fmt]
     known = i18n.known_language(lang)
     if known is None:
         raise ValueError(f"target {name!r}: lang must be one of {', '.join(i18n.LANGUAGES)}, got {lang[:32]!r}")

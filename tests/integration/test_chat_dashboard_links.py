@@ -113,13 +113,12 @@ def test_dingtalk_action_card_and_wecom_link(chat: Any) -> None:
     assert "lang=en" in dashboard and '<html lang="en"' in open_link(dashboard)["body"]
 
 
-def test_generic_payload_is_a_valid_summary_with_language_neutral_links(chat: Any) -> None:
-    body = chat("generic", "/generic")
+def test_generic_payload_is_a_valid_summary_with_links_in_its_language(chat: Any) -> None:
+    body = chat("generic", "/generic", WEBHOOK_LANG="zh-CN")
     jsonschema.validate(body, load_schema("summary"))  # the published schema
-    assert "lang=" not in body["dashboard_url"]
-    open_link(body["dashboard_url"])
+    assert '<html lang="zh-CN"' in open_link(body["dashboard_url"])["body"]
     linked = {i["id"]: i["dashboard_url"] for key in ("failed", "stalled") for i in body[key]["items"]}
-    assert linked and not [u for u in linked.values() if "lang=" in u]
+    assert linked and all("lang=zh-CN" in u for u in linked.values())
     check_task_pages(linked)
 
 

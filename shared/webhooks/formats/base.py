@@ -34,7 +34,7 @@ class RenderContext:
     delivery_id: str
     max_items: int = 10  # list entries per section before "… and N more"
     generic_max_bytes: int = 20_000
-    lang: str = "en"  # the chat message's language (the generic payload has none)
+    lang: str = "en"  # the message's language (generic: only the language its links open in)
     links: ChatLinks | None = None  # None: no dashboard configured, the message links nowhere
 
 

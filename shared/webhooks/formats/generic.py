@@ -6,8 +6,8 @@ Headers: ``webhook-id`` (the delivery id, identical on every retry so receivers 
 
 Links: when the dashboard is configured, the body also carries ``dashboard_url`` (the dashboard
 with the summary's filters) and each failed, newly failed and stalled item its own
-``dashboard_url`` (that task's page): signed, expiring links with no ``lang``, so the page follows
-the reader's ``Accept-Language`` (the payload itself stays language-neutral).
+``dashboard_url`` (that task's page): signed, expiring links that open in the target's ``lang``.
+The payload itself stays language-neutral: codes, numbers and SMS's own text, no words of ours.
 
 Size: Standard Webhooks recommends payloads "smaller than 20kb"; ``WEBHOOK_GENERIC_MAX_BYTES``
 (default 20,000) is enforced by cutting list ``items`` (moving the cut ones into each list's
@@ -113,18 +113,18 @@ class GenericMessage:
 LINKED_LISTS = (("failed",), ("changes", "failed"), ("stalled",))  # where a reader wants the task page
 
 
-def with_links(summary: Mapping[str, Any], links: ChatLinks) -> dict[str, Any]:
+def with_links(summary: Mapping[str, Any], links: ChatLinks, lang: str) -> dict[str, Any]:
     """A copy with ``dashboard_url`` on the summary and on each failed or stalled item; the
     caller's summary and its items are not touched."""
     out = _capped(summary, None)
-    out["dashboard_url"] = links.dashboard(None)
+    out["dashboard_url"] = links.dashboard(lang)
     for path in LINKED_LISTS:
         node: Any = out
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
         if isinstance(node, dict) and isinstance(node.get("items"), list):
             node["items"] = [
-                {**item, "dashboard_url": links.task(item["id"], None)}
+                {**item, "dashboard_url": links.task(item["id"], lang)}
                 if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] else item
                 for item in node["items"]
             ]
@@ -133,7 +133,7 @@ def with_links(summary: Mapping[str, Any], links: ChatLinks) -> dict[str, Any]:
 
 def render(summary: Mapping[str, Any], url: str, secret: str | None, ctx: RenderContext) -> GenericMessage:
     key = standard_key(secret) if secret else None
-    body = summary if ctx.links is None else with_links(summary, ctx.links)
+    body = summary if ctx.links is None else with_links(summary, ctx.links, ctx.lang)
     return GenericMessage(url, fit_summary(body, ctx.generic_max_bytes), webhook_id(ctx.delivery_id), key)
 
 
