@@ -126,6 +126,19 @@ def test_filters_and_empty_form_fields(dash_env: Any) -> None:
     assert dash_env.requests[-1]["query"].get("state") == "MIGRATE_FAIL"
 
 
+def test_a_chat_links_id_filter_is_applied_and_kept_by_the_form(dash_env: Any) -> None:
+    """A summary of one task (an event about it) links to the dashboard filtered by its id; the
+    form, which has no field for it, keeps it hidden, and so do the page's links."""
+    task = dash_env.tasks()[0]
+    out = call("/dashboard", {"id": task["id"], "token": token()})
+    page = Page(out["body"])
+    assert out["statusCode"] == 200 and sum(page.states.values()) == 1 and page.states[task["state"]] == 1
+    assert f'<input type="hidden" name="id" value="{task["id"]}">' in out["body"]
+    csv_links = [link for link in page.links if "tasks.csv" in link]
+    assert csv_links and all(f"id={task['id']}" in link for link in csv_links)
+    assert dash_env.requests[-1]["query"].get("id") == task["id"]
+
+
 def test_task_page_and_unknown_task(dash_env: Any) -> None:
     task = next(t for t in dash_env.tasks() if t.get("sub_tasks") and t["state"] == "MIGRATE_FAIL")
     out = call(f"/dashboard/tasks/{task['id']}", {"token": token(f"/dashboard/tasks/{task['id']}")})
