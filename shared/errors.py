@@ -7,6 +7,7 @@ test holds them equal). An error carries its parts as fields (``error_code``, ``
 one from the parts instead of editing the text."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # Every SMSFN code: its HTTP status and when it is used. The last four digits are the status,
@@ -124,3 +125,23 @@ def is_retryable(exc: BaseException) -> bool:
     if not isinstance(exc, ApiError) or isinstance(exc, ConfigError):
         return False
     return exc.status >= 500 or exc.status in RETRYABLE_4XX
+
+
+# How an error object written by SMS (a task's ``error_json``) names its parts: SMS's own
+# ``error_code``/``error_msg``, and the spellings other services put there.
+ERROR_CODE_KEYS = ("error_code", "code")
+ERROR_MESSAGE_KEYS = ("error_msg", "message", "msg")
+
+
+def _first(error: Mapping[str, Any], keys: tuple[str, ...]) -> Any:
+    value = None
+    for key in keys:  # ``a or b or c``: the first truthy value, else the last one read
+        value = error.get(key)
+        if value:
+            break
+    return value
+
+
+def error_fields(error: Mapping[str, Any]) -> tuple[Any, Any]:
+    """(code, message) of an error object, each read under its part's keys in order."""
+    return _first(error, ERROR_CODE_KEYS), _first(error, ERROR_MESSAGE_KEYS)

@@ -8,20 +8,20 @@ import base64
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
 
 from shared import i18n
-from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM
+from shared.dashboard.links import DASHBOARD_SCOPE, link, task_path
+from shared.errors import ERROR_CODE_KEYS, ERROR_MESSAGE_KEYS, error_fields
 from shared.i18n.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
-from shared.summary.fields import epoch_ms, iso_ms, sub_task_facts
+from shared.summary.fields import clamp_progress, epoch_ms, iso_ms, parse_error, sub_task_facts
 from shared.vocabulary import states
 
 HERE = Path(__file__).resolve().parent
@@ -64,14 +64,12 @@ class PageContext:
     generated_at: str | None = None
 
     def href(self, path: str, **params: Any) -> str:
-        query: dict[str, Any] = {k: v for k, v in params.items() if v not in (None, "", False)}
-        query["lang"] = self.lang
-        query[TOKEN_PARAM] = self.token
-        return f"{quote(path, safe='/')}?{urlencode(query)}"
+        """A link of this site (no base URL) keeping the page's language and token."""
+        return link("", path, self.token, {**params, "lang": self.lang})
 
     def dashboard_href(self, *, refresh: bool | None = None, lang: str | None = None) -> str:
         on = self.refresh if refresh is None else refresh
-        ctx = self if lang is None else PageContext(**{**self.__dict__, "lang": lang})
+        ctx = self if lang is None else replace(self, lang=lang)
         return ctx.href(DASHBOARD_SCOPE, **self.filters, refresh="1" if on else None)
 
     def view(self) -> dict[str, Any]:
@@ -80,7 +78,7 @@ class PageContext:
             if self.path == DASHBOARD_SCOPE:
                 href = self.dashboard_href(lang=code)
             else:
-                href = PageContext(**{**self.__dict__, "lang": code}).href(self.path)
+                href = replace(self, lang=code).href(self.path)
             languages.append((code, LANGUAGE_NAMES[code], href))
         return {
             "lang": self.lang,
@@ -127,10 +125,8 @@ def _field(value: Any, key: str = "") -> str:
 def error_parts(error: Any) -> dict[str, Any]:
     """The summary's/parse_error's error (object, text or null) as code, message and the rest."""
     if isinstance(error, Mapping):
-        code = error.get("error_code") or error.get("code")
-        message = error.get("error_msg") or error.get("message") or error.get("msg")
-        extra = [(str(k), _field(v)) for k, v in error.items()
-                 if k not in ("error_code", "code", "error_msg", "message", "msg")]
+        code, message = error_fields(error)
+        extra = [(str(k), _field(v)) for k, v in error.items() if k not in (*ERROR_CODE_KEYS, *ERROR_MESSAGE_KEYS)]
         return {"code": None if code is None else str(code), "message": None if message is None else str(message),
                 "extra": extra}
     return {"code": None, "message": None if error is None else str(error), "extra": []}
@@ -170,7 +166,7 @@ def _render(name: str, ctx: PageContext, **data: Any) -> str:
     env = environment(ctx.lang)
     return env.get_template(name).render(
         page=ctx.view(),
-        task_href=lambda task_id: ctx.href(f"{DASHBOARD_SCOPE}/tasks/{task_id}"),
+        task_href=lambda task_id: ctx.href(task_path(task_id)),
         **data,
     )
 
@@ -181,8 +177,6 @@ def render_dashboard(summary: Mapping[str, Any], ctx: PageContext) -> str:
 
 def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
     """What the task page shows besides the raw fields: progress, the sub task timeline, the error."""
-    from shared.summary.fields import clamp_progress, parse_error
-
     facts = sub_task_facts(task.get("sub_tasks"))
     steps = []
     for sub in task.get("sub_tasks") or []:

@@ -6,6 +6,7 @@ through ``shared.read.tasks``. Each route answers its errors itself: the pages a
 (``page_error``), the CSV in SMS's JSON shape (``csv_error``), both with the pages' headers."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import unquote
@@ -23,9 +24,6 @@ from shared.triggers.routing import Route
 from shared.vocabulary import FILTER_KEYS
 
 PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
-# The filters of /v3/tasks (a chat message's link carries whichever its summary had); the form
-# sets the first three, and keeps the others as they came.
-FILTER_PARAMS = FILTER_KEYS
 TASKS_PREFIX = f"{DASHBOARD_SCOPE}/tasks/"
 CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
 
@@ -59,8 +57,10 @@ def dashboard_filters(request: ApiGatewayEvent) -> TaskQuery:
     for name, value in request.query.items():
         if name in PAGE_PARAMS:
             continue
-        if name not in FILTER_PARAMS:
-            raise bad_request(name, f"unknown parameter; allowed: {', '.join((*FILTER_PARAMS, *PAGE_PARAMS))}")
+        # Every filter of /v3/tasks: a chat message's link carries whichever its summary had; the
+        # form sets state, name and enterprise project, and keeps the others as they came.
+        if name not in FILTER_KEYS:
+            raise bad_request(name, f"unknown parameter; allowed: {', '.join((*FILTER_KEYS, *PAGE_PARAMS))}")
         if value != "":
             given[name] = value
     return parse_query(given)
@@ -73,24 +73,23 @@ def _refresh(request: ApiGatewayEvent) -> bool:
     return value is not None and parse_boolean("refresh", value)
 
 
-def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant, filters: dict[str, str],
-             generated_at: str | None = None) -> PageContext:
+def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant) -> PageContext:
+    """The page's context from its own parameters, read before any task is (a bad ``?lang=`` or
+    ``?refresh=`` is a 400 at no SMS cost); the route adds filters and time."""
     return PageContext(
-        lang=language(request), token=grant.token, path=request_path(request), filters=filters,
+        lang=language(request), token=grant.token, path=request_path(request),
         refresh=_refresh(request), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
-        dashboard_allowed=grant.covers(DASHBOARD_SCOPE), generated_at=generated_at,
+        dashboard_allowed=grant.covers(DASHBOARD_SCOPE),
     )
 
 
 def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
     from shared.summary.summarise import summarise
 
-    grant = _grant(request, settings)
-    language(request)  # a bad ?lang= is a 400 before anything is read
-    _refresh(request)  # and a bad ?refresh=
+    ctx = _context(request, settings, _grant(request, settings))
     query = dashboard_filters(request)
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
-    ctx = _context(request, settings, grant, query.filters, generated_at=summary["generated_at"])
+    ctx = replace(ctx, filters=query.filters, generated_at=summary["generated_at"])
     return response(200, render_dashboard(summary, ctx), {**security_headers(), **scan_headers(result, settings)})
 
 
@@ -101,12 +100,12 @@ def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
     query = parse_query({"id": task_id, "limit": "10"}) if task_id else None
     if query is None:
         raise ApiError(404, "SMSFN.0404", "No task id in the path")
-    language(request)
+    ctx = _context(request, settings, grant)
     result = read_tasks(query, settings, invocation)
     task = next((t for t in result.task_list() if isinstance(t, dict) and t.get("id") == task_id), None)
     if task is None:
         raise ApiError(404, "SMSFN.0404", f"No task with id '{task_id}'", error_param=["id"])
-    ctx = _context(request, settings, grant, {}, generated_at=datetime.now(timezone.utc).isoformat())
+    ctx = replace(ctx, generated_at=datetime.now(timezone.utc).isoformat())
     return response(200, render_task(task, ctx), {**security_headers(), **result.headers})
 
 

@@ -18,11 +18,17 @@ NOTIFY_CONDITIONS = ("always", "failures", "changes", "stalled", "running")
 DEFAULT_NOTIFY_ON = ("always",)
 
 
-def list_total(summary: Mapping[str, Any], *path: str) -> int:
-    """``summary[path...]["total"]`` as an int, 0 when absent or malformed."""
+def node_at(summary: Any, *path: str) -> Any:
+    """``summary[path...]``, None where the way is missing or not an object."""
     node: Any = summary
     for key in path:
         node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def list_total(summary: Mapping[str, Any], *path: str) -> int:
+    """``summary[path...]["total"]`` as an int, 0 when absent or malformed."""
+    node = node_at(summary, *path)
     total = node.get("total") if isinstance(node, Mapping) else None
     return total if isinstance(total, int) and not isinstance(total, bool) and total > 0 else 0
 

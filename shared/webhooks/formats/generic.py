@@ -35,18 +35,17 @@ from shared.webhooks.formats.base import (
     webhook_id,
 )
 from shared.webhooks.formats.text import LISTS, clip
+from shared.webhooks.notify import node_at
 from shared.webhooks.signing import standard_headers, standard_key
 
 ITEM_STRING_MAX = 512
 
 
-def _list_nodes(summary: dict[str, Any]) -> list[dict[str, Any]]:
+def _list_nodes(summary: dict[str, Any], *, linked_only: bool = False) -> list[dict[str, Any]]:
     nodes = []
-    for _key, path, _title, _render in LISTS:
-        node: Any = summary
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get("items"), list):
+    for entry in LISTS:
+        node = node_at(summary, *entry.path)
+        if (entry.linked or not linked_only) and isinstance(node, dict) and isinstance(node.get("items"), list):
             nodes.append(node)
     return nodes
 
@@ -110,24 +109,18 @@ class GenericMessage:
         return OutgoingRequest(self.url, self.body, {"Content-Type": JSON_CONTENT_TYPE, **signed})
 
 
-LINKED_LISTS = (("failed",), ("changes", "failed"), ("stalled",))  # where a reader wants the task page
-
-
 def with_links(summary: Mapping[str, Any], links: ChatLinks, lang: str) -> dict[str, Any]:
-    """A copy with ``dashboard_url`` on the summary and on each failed or stalled item; the
-    caller's summary and its items are not touched."""
+    """A copy with ``dashboard_url`` on the summary and on each item of the lists the chat
+    messages link (failed, newly failed, stalled); the caller's summary and its items are not
+    touched."""
     out = _capped(summary, None)
     out["dashboard_url"] = links.dashboard(lang)
-    for path in LINKED_LISTS:
-        node: Any = out
-        for part in path:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict) and isinstance(node.get("items"), list):
-            node["items"] = [
-                {**item, "dashboard_url": links.task(item["id"], lang)}
-                if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] else item
-                for item in node["items"]
-            ]
+    for node in _list_nodes(out, linked_only=True):
+        node["items"] = [
+            {**item, "dashboard_url": links.task(item["id"], lang)}
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] else item
+            for item in node["items"]
+        ]
     return out
 
 

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Any, NamedTuple
 
 from shared import i18n
+from shared.errors import error_fields
 from shared.i18n.labels import N_, STATE_LABELS
 from shared.vocabulary import OTHER, states
 from shared.webhooks.formats.base import ChatLinks, RenderContext
-from shared.webhooks.notify import list_total
+from shared.webhooks.notify import list_total, node_at
 from shared.wire_text import encodable
 
 NAME_MAX = 80
@@ -133,8 +134,8 @@ def error_text(c: Chat, error: Any) -> str:
     if error is None or error == "":
         return c._("no error detail")
     if isinstance(error, Mapping):
-        code = error.get("error_code") or error.get("code")
-        msg = error.get("error_msg") or error.get("message") or error.get("msg") or error.get("error_json")
+        code, msg = error_fields(error)
+        msg = msg or error.get("error_json")
         if code or msg:
             return clip(": ".join(str(p) for p in (code, msg) if p), ERROR_MAX)
         return clip(json.dumps(error, ensure_ascii=False, default=str), ERROR_MAX)
@@ -151,7 +152,7 @@ def _truncated(node: Any) -> int:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 
 
-def _name(c: Chat, item: Mapping[str, Any], *, linked: bool = False) -> str:
+def _name(c: Chat, item: Mapping[str, Any]) -> str:
     m = c.m
     name = clip(item.get("name") or item.get("id") or "", NAME_MAX)
     task_id = clip(item.get("id") or "", MISC_MAX).replace("`", "")
@@ -161,7 +162,7 @@ def _name(c: Chat, item: Mapping[str, Any], *, linked: bool = False) -> str:
     shown_name = shown_name or m.escape(c._("(unnamed)"))
     # A linked name is the link alone (no bold nested in link markup, which not every platform
     # reads); its target is the task's own id, never a clipped one.
-    url = c.task_url(item.get("id")) if linked else None
+    url = c.task_url(item.get("id"))
     return f"{m.link(shown_name, url) if url else m.bold(shown_name)}{ident}"
 
 
@@ -184,23 +185,19 @@ def state_label(c: Chat, state: Any) -> str:
 
 
 def failed_line(c: Chat, item: Mapping[str, Any]) -> str:
-    parts = [f"{_name(c, item, linked=True)} — {c.m.escape(error_text(c, item.get('error')))}"]
+    parts = [f"{_name(c, item)} — {c.m.escape(error_text(c, item.get('error')))}"]
     if item.get("failed_at"):
         parts.append(_at(c, item["failed_at"]))
     return " · ".join(parts)
 
 
-def change_line(c: Chat, item: Mapping[str, Any], *, linked: bool = False) -> str:
-    parts = [_name(c, item, linked=linked)]
+def change_line(c: Chat, item: Mapping[str, Any]) -> str:
+    parts = [_name(c, item)]
     if item.get("state"):
         parts.append(c.m.escape(state_label(c, item["state"])))
     if item.get("finished_at"):
         parts.append(_at(c, item["finished_at"]))
     return " · ".join(parts)
-
-
-def failed_change_line(c: Chat, item: Mapping[str, Any]) -> str:
-    return change_line(c, item, linked=True)
 
 
 def running_line(c: Chat, item: Mapping[str, Any]) -> str:
@@ -224,7 +221,7 @@ def running_line(c: Chat, item: Mapping[str, Any]) -> str:
 
 def stalled_line(c: Chat, item: Mapping[str, Any]) -> str:
     idle = i18n.duration(item.get("idle_seconds"), c.lang)
-    parts = [_name(c, item, linked=True), c._("idle {duration}").format(duration=idle)]
+    parts = [_name(c, item), c._("idle {duration}").format(duration=idle)]
     if item.get("last_activity_at"):
         parts.append(c._("last activity {time}").format(time=c.m.escape(short_time(item["last_activity_at"]))))
     sub = _subtask(c, item.get("current_subtask"))
@@ -233,31 +230,39 @@ def stalled_line(c: Chat, item: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
-# (key, path in the summary, title, line renderer), in display order; titles are msgids.
-LISTS: tuple[tuple[str, tuple[str, ...], str, Callable[[Chat, Mapping[str, Any]], str]], ...] = (
-    ("failed", ("failed",), N_("Failed"), failed_line),
-    ("changes.failed", ("changes", "failed"), N_("Newly failed"), failed_change_line),
-    ("changes.succeeded", ("changes", "succeeded"), N_("Newly succeeded"), change_line),
-    ("stalled", ("stalled",), N_("Stalled"), stalled_line),
-    ("running", ("running",), N_("Running"), running_line),
+class SummaryList(NamedTuple):
+    key: str
+    path: tuple[str, ...]  # where the list is in the summary
+    title: str  # a msgid
+    render: Callable[[Chat, Mapping[str, Any]], str]
+    linked: bool  # its entries link to their task pages (the ones a reader wants to open)
+
+
+# In display order.
+LISTS: tuple[SummaryList, ...] = (
+    SummaryList("failed", ("failed",), N_("Failed"), failed_line, True),
+    SummaryList("changes.failed", ("changes", "failed"), N_("Newly failed"), change_line, True),
+    SummaryList("changes.succeeded", ("changes", "succeeded"), N_("Newly succeeded"), change_line, False),
+    SummaryList("stalled", ("stalled",), N_("Stalled"), stalled_line, True),
+    SummaryList("running", ("running",), N_("Running"), running_line, False),
 )
 
 
 def list_sections(summary: Mapping[str, Any], c: Chat, cap: int) -> list[ListSection]:
     """The non-empty lists, each showing at most ``cap`` entries."""
     m = c.m
+    unlinked = replace(c, links=None)
     out: list[ListSection] = []
-    for key, path, title, render in LISTS:
-        node: Any = summary
-        for part in path:
-            node = node.get(part) if isinstance(node, Mapping) else None
+    for key, path, title, render, linked in LISTS:
+        node = node_at(summary, *path)
         items = _items(node)
         total = max(list_total(summary, *path), len(items))
         if not total:
             continue
         shown = items[:cap]
         lines = tuple(
-            m.bullet + (render(c, it) if isinstance(it, Mapping) else m.escape(clip(it, NAME_MAX)))
+            m.bullet + (render(c if linked else unlinked, it) if isinstance(it, Mapping)
+                        else m.escape(clip(it, NAME_MAX)))
             for it in shown
         )
         # Normally hidden items + truncated == total - shown; trust the larger if they disagree.
