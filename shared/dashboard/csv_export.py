@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from shared.errors import error_fields
 from shared.read.query import TaskQuery
 from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
@@ -53,8 +54,8 @@ def task_row(task: Any) -> list[Any]:
         return [None] * len(COLUMNS)
     facts = sub_task_facts(task.get("sub_tasks"))
     error = parse_error(task.get("error_json"))
-    if isinstance(error, Mapping):
-        error_code, error_msg = error.get("error_code"), error.get("error_msg")
+    if isinstance(error, Mapping):  # read as the task page and the chat read it
+        error_code, error_msg = error_fields(error)
     else:
         error_code, error_msg = None, error
     total_time = task.get("total_time")
