@@ -43,6 +43,10 @@ deployment:
   alias: live
   dependency: demo-deps
   prune_triggers: true
+parameters:
+  APIG_GROUP_ID: the API group
+  EG_CHANNEL_ID: the EventGrid channel
+  PROJECT: the project id in topic URNs
 defaults:
   runtime: Python3.12
   handler: index.handler
