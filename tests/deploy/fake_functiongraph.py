@@ -84,6 +84,8 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any
     headers: dict[str, str]
+    status: int = 0
+    answer: Any = None
 
     @property
     def action(self) -> str:
@@ -232,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = _route(fake, self.command, path[len(prefix):], record.query, body)
             except ApiError as exc:
                 status, payload = exc.status, {"error_code": exc.code, "error_msg": exc.msg}
+            record.status, record.answer = status, payload
         self._send(status, payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve

@@ -130,9 +130,15 @@ def test_second_deploy_changes_nothing(project: dict[str, Any], fake_fg: FakeFun
 def test_idempotent_when_versions_are_listed_without_descriptions(project: dict[str, Any],
                                                                    fake_fg: FakeFunctionGraph):
     run(project, fake_fg)
-    fake_fg.hide_version_descriptions = True  # ListFunctionVersionResult documents no description
-    changes, _ = run(project, fake_fg)
-    assert changes == []
+    # ListFunctionVersionResult documents no description, and the fake lists none.
+    listed = [r.answer for r in fake_fg.requests if r.method == "GET" and r.path.endswith("/versions")]
+    assert listed and all("version_description" not in v for a in listed for v in a.get("versions", []))
+    edit(project, "    memory_mb: 512", "    memory_mb: 768")
+    assert actions(run(project, fake_fg)[0])[:2] == ["UpdateFunctionConfig", "CreateFunctionVersion"]
+    edit(project, "    memory_mb: 768", "    memory_mb: 512")
+    # Back to the first state: found by the version's snapshot of code and settings, not republished.
+    assert actions(run(project, fake_fg)[0]) == ["UpdateFunctionConfig", "UpdateVersionAlias"]
+    assert run(project, fake_fg)[0] == []
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(project: dict[str, Any], fake_fg: FakeFunctionGraph):
