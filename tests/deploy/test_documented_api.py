@@ -317,3 +317,27 @@ def test_runtime_names_against_the_sdk_and_the_user_guide() -> None:
     assert all(r in sdk or r in validate.DOCUMENTED_RUNTIMES for r in runtimes)
     assert validate.runtime_problems("f", "Python3.12") == []
     assert validate.runtime_problems("f", "Python3.11")
+
+
+@pytest.mark.package
+def test_the_shipped_template_deploys_twice_against_the_documented_stand_in(fake_fg: FakeFunctionGraph,
+                                                                            tmp_path: Path):
+    """The real template and packages: the Kafka trigger goes through (task_events has VPC access),
+    every request and answer conforms, and the second deploy changes nothing."""
+    from deploy import package
+
+    dist = tmp_path / "dist"
+    package.build(dist)  # wheels cached in build/wheels, shared with `make package`
+    settings = {name: f"{name.lower()}-1" for name in template.parameters()}
+    env = {**deploy_env(fake_fg), **settings}
+    lines: list[str] = []
+    options = dep.Options(dist=dist)
+    dep.deploy(options, env=env, say=lines.append)
+    events = fake_fg.state.triggers[fake_fg.alias_urn("task_events", "live")]
+    assert sorted(t["trigger_type_code"] for t in events) == ["CTS", "EVENTGRID", "KAFKA", "SMN"]
+    assert fake_fg.state.functions["task_events"]["func_vpc"]["security_groups"] == ["security_group_id-1"]
+    assert fake_fg.state.functions["task_events"]["xrole"] == "sms-tasks-vpc"
+    writes = len(fake_fg.writes())
+    assert dep.deploy(options, env=env, say=lines.append) == []
+    assert len(fake_fg.writes()) == writes
+    assert conformance(fake_fg)[1] == []
