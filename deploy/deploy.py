@@ -12,9 +12,15 @@ second run with nothing changed makes no change at all.
 * versions: each distinct state (code, dependencies, settings, secrets) is published once, with its
   fingerprint in the description; the alias is pointed at the version holding this state, reusing
   an older one if it matches (so re-deploying an older commit is an instant rollback);
-* triggers (on the alias): matched by type and name (or topic, queue ...); a matching one is left
-  alone, a changed one is replaced (or only enabled/disabled), a missing one created, and one the
-  template no longer declares deleted (``deployment.prune_triggers``).
+* triggers (on the alias): matched by type and name (or topic, queue ...); compared only on the
+  fields ListFunctionTriggers documents returning, the rest through a fingerprint kept in the alias
+  description; a matching one is left alone, one whose status or UpdateTrigger fields changed is
+  updated in place, any other change replaces it (an API Gateway one only after a warning and with
+  REPLACE_APIS=1), a missing one is created, and one the template no longer declares deleted
+  (``deployment.prune_triggers``).
+
+Before the first call: prerequisites FunctionGraph would refuse late (a KAFKA trigger without VPC
+access) and every missing setting, all at once, with what each is for.
 
 ``rollback FUNCTION [--to VERSION]`` points the alias at the previous (or given) version;
 ``versions FUNCTION`` lists them."""

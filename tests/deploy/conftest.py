@@ -103,6 +103,10 @@ functions:
 """
 
 
+# A Kafka trigger for the "events" function of PROJECT_TEMPLATE (inserted before its CTS trigger).
+KAFKA_TRIGGER = "      - type: KAFKA\n        name: kafka_sms\n        instance_id: kafka-1\n        topics: [t1]\n"
+
+
 def make_project(root: Path, text: str = PROJECT_TEMPLATE) -> Path:
     """A small repository: template.yaml, one code folder per function, shared/, requirements."""
     (root / "template.yaml").write_text(text, encoding="utf-8")

@@ -20,7 +20,7 @@ from deploy import validate
 from deploy.fg import DeployError, FunctionGraph
 from deploy.state import missing_settings
 from project import template
-from tests.deploy.conftest import deploy_env, rebuild
+from tests.deploy.conftest import KAFKA_TRIGGER, deploy_env, rebuild
 from tests.deploy.fake_functiongraph import FakeFunctionGraph
 from tests.deploy.test_deploy import actions, edit, run
 
@@ -261,8 +261,7 @@ def test_dependency_versions_are_read_page_by_page(project: dict[str, Any], fake
 
 def test_a_kafka_trigger_without_vpc_is_refused_before_anything(project: dict[str, Any],
                                                                  fake_fg: FakeFunctionGraph, tmp_path: Path):
-    kafka = "      - type: KAFKA\n        name: kafka_sms\n        instance_id: kafka-1\n        topics: [t1]\n"
-    edit(project, "      - type: CTS\n", kafka + "      - type: CTS\n")
+    edit(project, "      - type: CTS\n", KAFKA_TRIGGER + "      - type: CTS\n")
     rebuild(project)
     assert any("a KAFKA trigger needs VPC access" in p for p in validate.validate(project["template"]))
     with pytest.raises(DeployError, match="KAFKA trigger needs VPC access"):
