@@ -277,7 +277,7 @@ def kept_fingerprints(description: str | None) -> frozenset[str] | None:
 
 def alias_description(ref: str, fingerprints: frozenset[str] | None) -> str:
     tail = f" trg:{','.join(sorted(fingerprints))}" if fingerprints is not None else ""
-    return f"managed by make deploy ({ref}){tail}"
+    return f"managed by make deploy ({ref[:40]}){tail}"
 
 
 def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings: template.Deployment,

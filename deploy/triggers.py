@@ -49,9 +49,16 @@ UPDATABLE = frozenset(UpdateriggerEventData.attribute_map.values())
 API_GATEWAY = frozenset({"APIG", "DEDICATEDGATEWAY"})
 
 
+# Names API Gateway resolves from the ids sent with them: the answer carries the group's and the
+# environment's own names, which need not be the template's, so the ids are what is compared.
+_RESOLVED_NAMES = {"group_name": "group_id", "env_name": "env_id"}
+
+
 def echoed(type_code: str, event_data: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """``event_data`` split into what ListFunctionTriggers documents returning and the rest."""
     fields = ECHOED.get(type_code, _MODEL_ECHO)
+    if type_code in API_GATEWAY:
+        fields = fields - {name for name, by in _RESOLVED_NAMES.items() if event_data.get(by)}
     shown: dict[str, Any] = {}
     hidden: dict[str, Any] = {}
     for key, value in event_data.items():

@@ -418,6 +418,8 @@ def _create_trigger(fake: FakeFunctionGraph, triggers: list[dict[str, Any]], bod
         data.update(api_id=fake.new_id(), api_name=data.get("name"), triggerid=trigger_id,
                     invoke_url=f"https://{data.get('group_id', 'g')}.apig.example{data['path']}")
         data["func_info"] = {**data.get("func_info", {}), "function_urn": "urn:fss:...", "version": "latest"}
+        if data.get("group_id"):  # the group's own name (like the example's "APIGroup_2mbe"), not the one sent
+            data["group_name"] = f"APIGroup_{str(data['group_id'])[-4:]}"
     data.pop("kafka_password", None)
     trigger = {"trigger_id": trigger_id, "trigger_type_code": body["trigger_type_code"],
                "trigger_status": body.get("trigger_status") or "ACTIVE", "event_data": data}

@@ -120,6 +120,7 @@ def test_answers_carry_only_what_the_api_documents(project: dict[str, Any], fake
     assert "user_event" in fake_fg.state.triggers[fake_fg.alias_urn("timer", "live")][0]["event_data"]
     assert {"backend_type", "instance_id"}.isdisjoint(api[0]["event_data"])
     assert {"api_id", "invoke_url", "triggerid", "api_name"} <= set(api[0]["event_data"])
+    assert api[0]["event_data"]["group_name"] != "demo"  # the group's own name, not the template's
     fg.show_function(fake_fg.urn("timer"))
     config = _raw(fake_fg, "GET", "timer:latest/config")
     assert "log_config" not in config and (config["log_group_id"], config["log_stream_id"]) == ("group-a", "stream-a")
