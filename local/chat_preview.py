@@ -273,12 +273,13 @@ def render_message(item: Message) -> Markup:
 
 STYLE = """
 body{font:14px/1.45 system-ui,"Noto Sans CJK SC",sans-serif;margin:0;background:#f4f5f7;color:#1d1c1d}
-main{max-width:760px;margin:0 auto;padding:16px}
+main{max-width:1500px;margin:0 auto;padding:16px}
+.list{display:grid;grid-template-columns:repeat(auto-fill,minmax(420px,1fr));gap:14px;align-items:start}
 h1{font-size:20px;margin:8px 0}
-.msg{background:#fff;border-radius:8px;margin:14px 0;box-shadow:0 1px 3px #0002;overflow:hidden}
+.msg{background:#fff;border-radius:8px;box-shadow:0 1px 3px #0002;overflow:hidden}
 .msg>header{font-size:12px;color:#555;padding:6px 12px;background:#fafafa;border-bottom:1px solid #eee}
 .platform{font-weight:700;text-transform:uppercase}
-.bubble{padding:10px 14px;overflow-wrap:anywhere}
+.bubble{padding:10px 14px;overflow-wrap:anywhere;max-height:560px;overflow:auto}
 .slack .bubble{border-left:4px solid #611f69}
 .feishu .bubble{border-left:4px solid #3370ff}
 .dingtalk .bubble{border-left:4px solid #0089ff}
@@ -308,5 +309,5 @@ def page(items: Sequence[Message] | Iterable[Message]) -> bytes:
                  "<meta name=viewport content='width=device-width,initial-scale=1'>"
                  "<title>Chat preview · 聊天预览</title><style>{}</style></head><body><main>"
                  "<h1>Chat preview · 聊天预览</h1><p class=context>{} message(s), newest first; reload to update.</p>"
-                 "{}</main></body></html>").format(Markup(STYLE), len(messages), body)
+                 "<div class=list>{}</div></main></body></html>").format(Markup(STYLE), len(messages), body)
     return str(doc).encode("utf-8")
