@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     parser.add_argument("--path", default="/dashboard", help="a path under /dashboard (default /dashboard)")
-    parser.add_argument("--port", type=int, default=None, help="the gateway's port (default: $PORT or 8080)")
+    parser.add_argument("--port", type=int, default=None, help="the gateway's port (default: $PORT, local/ports.py)")
     args = parser.parse_args(argv)
     if not (args.path == "/dashboard" or args.path.startswith("/dashboard/")):
         parser.error("--path must be /dashboard or under it")

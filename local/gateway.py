@@ -107,7 +107,8 @@ def openapi_document(server_url: str) -> tuple[int, dict[str, str], bytes]:
 class Gateway(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8080, routes: list[Route] | None = None) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = ports.GATEWAY.default,
+                 routes: list[Route] | None = None) -> None:
         self.routes = routes if routes is not None else routes_from_template()
         self._thread: threading.Thread | None = None
         self.timers: Any = None  # a local.timers.TimerRunner when `make run` attaches one
@@ -218,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
 
     notes: list[str] = []
     try:
-        gateway = Gateway(port=args.port) if args.port is not None else ports.bind(ports.GATEWAY, Gateway, notes)
+        if args.port is not None:
+            gateway = Gateway(port=args.port)
+        else:
+            gateway = ports.bind(ports.GATEWAY, lambda p: Gateway(port=p), notes)
         ensure_backend()
     except (OSError, ValueError, ports.PortError) as exc:
         print(f"gateway: {exc}", file=sys.stderr)

@@ -184,7 +184,7 @@ class Sink:
 
     def __init__(
         self,
-        port: int = 8091,
+        port: int = ports.SINK.default,
         host: str = "127.0.0.1",
         *,
         secret: str | None = None,
