@@ -3,8 +3,9 @@
     python3 local/install.py requirements-local.txt   # make run's set (the Makefile calls this)
 
 Runs on the machine's own ``python3`` before anything is installed, so it imports the standard
-library only. The installer is uv (pinned in constraints.txt, fetched from PyPI with pip into
-``.venv/.tools``): it downloads and installs in parallel, a few seconds for make run's set. When uv
+library only. The installer is uv (pinned in constraints.txt, fetched from PyPI with pip once per
+machine into ``$XDG_CACHE_HOME/sms-tasks/uv==<version>``, ``~/.cache`` by default, like pip's and uv's
+own caches): it downloads and installs in parallel, a few seconds for make run's set. When uv
 can't be had or fails (no pip on the machine, a mirror only pip is configured for, ``INSTALLER=pip``),
 it falls back to pip in the venv, with pip's own progress output. Every step says what it does on
 stderr, so stdout stays the command's own (``make invoke`` prints JSON there)."""
@@ -21,12 +22,22 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VENV = ROOT / ".venv"
-TOOLS = VENV / ".tools"  # uv lives inside .venv, so `make clean` removes it too
 CONSTRAINTS = ROOT / "constraints.txt"
+STARTED = time.monotonic()
 
 
 def say(message: str) -> None:
-    print(f"[setup] {message}", file=sys.stderr, flush=True)
+    print(f"[setup {time.monotonic() - STARTED:4.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def tools_dir(spec: str) -> Path:
+    """Where the pinned uv is kept: the user's cache (shared by every clone), else inside .venv."""
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sms-tasks" / spec
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        return cache
+    except OSError:
+        return VENV / ".tools" / spec
 
 
 def pinned(name: str) -> str:
@@ -63,18 +74,18 @@ def get_uv() -> Path | None:
     if os.environ.get("INSTALLER", "uv") == "pip":
         return None
     spec = pinned("uv")
-    uv = TOOLS / "bin" / "uv"
-    stamp = TOOLS / ".version"
-    if uv.exists() and stamp.exists() and stamp.read_text().strip() == spec:
+    tools = tools_dir(spec)
+    uv, stamp = tools / "bin" / "uv", tools / ".complete"
+    if uv.exists() and stamp.exists():
         return uv
-    say(f"fetching the installer {spec} from PyPI")
-    shutil.rmtree(TOOLS, ignore_errors=True)
+    say(f"fetching the installer {spec} from PyPI (once per machine, into {tools})")
+    shutil.rmtree(tools, ignore_errors=True)
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-input",
-           "--root-user-action=ignore", "--no-deps", "--target", str(TOOLS), spec]
+           "--root-user-action=ignore", "--no-deps", "--no-compile", "--target", str(tools), spec]
     if not run(cmd) or not uv.exists():
         say("uv unavailable: falling back to pip")
         return None
-    stamp.write_text(spec + "\n")
+    stamp.touch()
     return uv
 
 
@@ -106,7 +117,6 @@ def main(argv: list[str]) -> int:
         print("usage: python3 local/install.py <requirements file>", file=sys.stderr)
         return 2
     requirements = argv[0]
-    started = time.monotonic()
     create_venv()
     uv = get_uv()
     say(f"installing {requirements} (pinned by constraints.txt) with {'uv' if uv else 'pip'}")
@@ -117,7 +127,7 @@ def main(argv: list[str]) -> int:
     if not ok:
         say(f"installing {requirements} failed (see above); PyPI must be reachable")
         return 1
-    say(f"{requirements} installed in {time.monotonic() - started:.1f} s")
+    say(f"{requirements} installed")
     return 0
 
 
