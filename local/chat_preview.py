@@ -181,7 +181,7 @@ def _lark_text(node: Any) -> Markup:
 
 def feishu(payload: dict[str, Any]) -> Markup:
     """Interactive card: coloured header, div (lark_md text, short fields), hr, action buttons, note."""
-    card = payload.get("card") if isinstance(payload.get("card"), dict) else {}
+    card: dict[str, Any] = payload["card"] if isinstance(payload.get("card"), dict) else {}
     header = card.get("header") or {}
     title = (header.get("title") or {}).get("content", "")
     colour = str(header.get("template", "blue"))
@@ -203,8 +203,8 @@ def feishu(payload: dict[str, Any]) -> Markup:
                        for a in element.get("actions") or [] if isinstance(a, dict)]
             parts.append(Markup("<div class=actions>{}</div>").format(Markup("").join(buttons)))
         elif tag == "note":
-            inner = Markup(" ").join(_lark_text(e) for e in element.get("elements") or [])
-            parts.append(Markup("<div class=context>{}</div>").format(inner))
+            note = Markup(" ").join(_lark_text(e) for e in element.get("elements") or [])
+            parts.append(Markup("<div class=context>{}</div>").format(note))
         else:
             parts.append(Markup("<div class=unknown>[{} element]</div>").format(str(tag)))
     return Markup("").join(parts)

@@ -117,7 +117,7 @@ class Gateway(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def start(self) -> Gateway:
         self._thread = serve_in_background(self, "local-gateway")

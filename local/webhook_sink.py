@@ -215,9 +215,7 @@ class Sink:
 
     def start(self) -> Sink:
         handler = type("SinkHandler", (_Handler,), {"sink": self})
-        server_cls = type("SinkServer", (ThreadingHTTPServer,), {"daemon_threads": True})
-        if ":" in self.host:
-            server_cls.address_family = socket.AF_INET6
+        server_cls = _SinkServer6 if ":" in self.host else _SinkServer
         self._server = server_cls((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         self._thread = serve_in_background(self._server, "webhook-sink")
@@ -298,6 +296,14 @@ class Sink:
             lines.append(item.body.decode("utf-8", errors="replace"))
         lines.append(f"→ {item.reply_status if item.reply_status is not None else 'connection dropped'}")
         print("\n".join(lines), file=self.stream, flush=True)
+
+
+class _SinkServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _SinkServer6(_SinkServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
