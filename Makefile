@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 # Ports of the local listeners: local/ports.py is the one place they are defined and documented.
 
 .PHONY: help run test lint typecheck invoke gateway emulator sink bench clean validate package openapi deploy \
-	rollback versions catalogs dashboard-link
+	rollback versions catalogs dashboard-link readme-figures
 
 # `make help` lists every target that has a "## " comment (tests/unit/test_makefile.py checks every
 # .PHONY target has one), so the list cannot drift from the Makefile.
@@ -75,6 +75,9 @@ validate: $(STAMP) ## template.yaml against template.schema.json, and every file
 
 package: $(STAMP) $(CATALOG_MO) validate ## FunctionGraph zips in dist/ (code per function + one dependency zip)
 	@$(PY) -m deploy.package
+
+readme-figures: package ## rewrite the package sizes README quotes from the fresh build (deploy/readme_figures.py)
+	@$(PY) -m deploy.readme_figures
 
 openapi: $(STAMP) ## regenerate openapi.yaml (PROJECT_ID=... also writes dist/openapi-apig.yaml)
 	@$(PY) -m deploy.openapi
