@@ -217,19 +217,15 @@ def main(argv: list[str] | None = None) -> int:
     from local.backend import ensure_backend
     from local.dashboard_link import local_dashboard_env
 
-    notes: list[str] = []
+    gateway = ports.start_tool("gateway", ports.GATEWAY, lambda p: Gateway(port=p), args.port)
+    if gateway is None:
+        return 2
     try:
-        if args.port is not None:
-            gateway = Gateway(port=args.port)
-        else:
-            gateway = ports.bind(ports.GATEWAY, lambda p: Gateway(port=p), notes)
         ensure_backend()
-    except (OSError, ValueError, ports.PortError) as exc:
+    except ValueError as exc:  # a bad SMS_EMULATOR_* setting
         print(f"gateway: {exc}", file=sys.stderr)
         return 2
     local_dashboard_env(gateway.url)  # a development link secret, for local runs only
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
     print(f"gateway listening on {gateway.url}", file=sys.stderr)
     with contextlib.suppress(KeyboardInterrupt):
         gateway.serve_forever()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -63,10 +64,13 @@ def _why(exc: OSError) -> str:
     return f"cannot be bound ({exc.strerror or exc})"
 
 
-def bind(listener: Listener, start: Callable[[int], T], notes: list[str] | None = None) -> T:
-    """``start(port)`` on the configured port. A taken default port is replaced by a free one (said in
-    ``notes``); any other failure is a ``PortError`` naming the port and the setting to change."""
-    port, explicit = configured(listener)
+def bind(listener: Listener, start: Callable[[int], T], notes: list[str] | None = None,
+         port: int | None = None) -> T:
+    """``start(port)`` on ``port`` (a ``--port`` option) or the configured one. A taken default port is
+    replaced by a free one (said in ``notes``); any other failure is a ``PortError`` naming the port
+    and the setting to change."""
+    setting = listener.setting if port is None else "--port"
+    port, explicit = configured(listener) if port is None else (port, True)
     try:
         return start(port)
     except OSError as exc:
@@ -75,5 +79,19 @@ def bind(listener: Listener, start: Callable[[int], T], notes: list[str] | None 
             if notes is not None:
                 notes.append(f"port {port} ({listener.setting}) was taken: {listener.what} uses a free port instead")
             return server
-        raise PortError(f"port {port} for {listener.what} {_why(exc)}: set {listener.setting} to another port "
-                        f"(e.g. {listener.setting}={free_port()}) or 0 for any free one") from None
+        raise PortError(f"port {port} for {listener.what} {_why(exc)}: set {setting} to another port "
+                        f"(e.g. {setting}={free_port()}) or 0 for any free one") from None
+
+
+def start_tool(tool: str, listener: Listener, start: Callable[[int], T], port: int | None = None) -> T | None:
+    """A command-line tool's listener (``make gateway``, ``make sink``, ``make emulator``): an expected
+    start-up problem is one line on stderr and None, never a traceback; notes go to stderr too."""
+    notes: list[str] = []
+    try:
+        server = bind(listener, start, notes, port)
+    except (OSError, ValueError, PortError) as exc:
+        print(f"{tool}: {exc}", file=sys.stderr)
+        return None
+    for note in notes:
+        print(f"note: {note}", file=sys.stderr)
+    return server

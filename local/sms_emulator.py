@@ -820,19 +820,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log each request on stderr")
     args = parser.parse_args(argv)
     auth = not args.no_auth and _env_flag("SMS_EMULATOR_AUTH", True)
-    notes: list[str] = []
-
     def start(port: int) -> Emulator:
         return Emulator(args.dataset, args.tasks, auth=auth, host=args.host, port=port,
                         now_ms=args.now_ms, warm=args.warm, verbose=args.verbose).start()
 
-    try:
-        emulator = start(args.port) if args.port is not None else ports.bind(ports.EMULATOR, start, notes)
-    except (OSError, ValueError, ports.PortError) as exc:
-        print(f"SMS emulator: {exc}", file=sys.stderr)
+    emulator = ports.start_tool("SMS emulator", ports.EMULATOR, start, args.port)
+    if emulator is None:
         return 2
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
     print(emulator.url, flush=True)
     print(f"SMS emulator: dataset={emulator.dataset} tasks={len(emulator.store)} "
           f"auth={'on' if auth else 'off'} ak={emulator.ak}", file=sys.stderr, flush=True)

@@ -384,21 +384,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dingtalk-secret", help="DingTalk robot secret to verify timestamp/sign")
     parser.add_argument("--script", default="", help="answers for the next requests, e.g. 503,429:2,drop,200")
     args = parser.parse_args(argv)
-    notes: list[str] = []
-    try:
-        def start(port: int) -> Sink:
-            sink = Sink(port, args.host, secret=args.secret, feishu_secret=args.feishu_secret,
-                        dingtalk_secret=args.dingtalk_secret, stream=sys.stdout)
-            if args.script:
-                sink.script(*(Reply.parse(tok) for tok in args.script.split(",") if tok.strip()))
-            return sink.start()
+    def start(port: int) -> Sink:
+        sink = Sink(port, args.host, secret=args.secret, feishu_secret=args.feishu_secret,
+                    dingtalk_secret=args.dingtalk_secret, stream=sys.stdout)
+        if args.script:
+            sink.script(*(Reply.parse(tok) for tok in args.script.split(",") if tok.strip()))
+        return sink.start()
 
-        sink = start(args.port) if args.port is not None else ports.bind(ports.SINK, start, notes)
-    except (ValueError, OSError, ports.PortError) as exc:
-        print(f"webhook sink: {exc}", file=sys.stderr)
+    sink = ports.start_tool("webhook sink", ports.SINK, start, args.port)
+    if sink is None:
         return 2
-    for note in notes:
-        print(f"note: {note}", file=sys.stderr)
     print(f"chat preview: {sink.url}/")
     print(f"webhook sink on {sink.url}  (paths: /slack/... /feishu/... /dingtalk /wecom /<anything>=generic)")
     print(
