@@ -104,7 +104,7 @@ def main() -> int:
     if os.environ.get("BENCH_README") == "1":
         from bench import readme
 
-        missing = readme.update(targets)
+        missing = readme.update(targets, full=selected == list(SECTIONS))
         print(f"README's performance table updated{'; no row for ' + ', '.join(missing) if missing else ''}")
     missed = [t.name for t in targets if not t.ok]
     if missed and os.environ.get("BENCH_STRICT") == "1":

@@ -28,6 +28,8 @@ def test_rows_of_the_run_are_rewritten_and_notes_kept() -> None:
     assert "| not run <!-- bench:scan_vs_raw --> | 0.66x |" in text  # a section not run stays
     assert re.search(r"<!-- bench:run -->\(\d+ cores, Python 3\.\d+\.\d+, 2026-12-03\)", text)
     assert missing == ["new_target"]
+    partial, _ = readme.rewrite(TABLE, targets, datetime.date(2026, 12, 3), full=False)
+    assert "(2 cores, Python 3.11, 2026-12-02)" in partial  # a BENCH_ONLY run is not a full run
 
 
 def test_every_row_of_readmes_table_has_a_marker() -> None:
