@@ -3,8 +3,8 @@ this run's targets.
 
 Each row carries its target's name in a comment (``<!-- bench:page_vs_raw -->``); the first figure of
 its measured cell is replaced (a note after it, such as an absolute size, is kept), and, after a run of
-every section, the run's description (cores, Python, date) after ``<!-- bench:run -->``. Rows of sections not run stay as they
-were, so ``BENCH_ONLY`` updates only what it measured."""
+every section, the run's description (cores, Python, date) after ``<!-- bench:run -->``. Rows of
+sections not run stay as they were, so ``BENCH_ONLY`` updates only what it measured."""
 from __future__ import annotations
 
 import datetime
