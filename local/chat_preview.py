@@ -133,6 +133,13 @@ def _button(label: Any, url: Any) -> Markup:
     return Markup("<span class=button>{}</span>").format(text)
 
 
+def _actions(buttons: Any, label_key: str, url_key: str) -> Markup:
+    """A row of link buttons: Slack's ``actions`` elements, Feishu's ``action`` buttons."""
+    row = [_button((b.get("text") or {}).get(label_key), b.get(url_key))
+           for b in buttons or [] if isinstance(b, dict)]
+    return Markup("<div class=actions>{}</div>").format(Markup("").join(row))
+
+
 def _slack_text(node: Any) -> Markup:
     if not isinstance(node, dict):
         return Markup("")
@@ -162,9 +169,7 @@ def slack(payload: dict[str, Any]) -> Markup:
         elif kind == "divider":
             parts.append(Markup("<hr>"))
         elif kind == "actions":
-            buttons = [_button((e.get("text") or {}).get("text"), e.get("url"))
-                       for e in block.get("elements") or [] if isinstance(e, dict)]
-            parts.append(Markup("<div class=actions>{}</div>").format(Markup("").join(buttons)))
+            parts.append(_actions(block.get("elements"), "text", "url"))
         else:
             parts.append(Markup("<div class=unknown>[{} block]</div>").format(str(kind)))
     if not parts:
@@ -199,9 +204,7 @@ def feishu(payload: dict[str, Any]) -> Markup:
         elif tag == "hr":
             parts.append(Markup("<hr>"))
         elif tag == "action":
-            buttons = [_button((a.get("text") or {}).get("content"), a.get("url"))
-                       for a in element.get("actions") or [] if isinstance(a, dict)]
-            parts.append(Markup("<div class=actions>{}</div>").format(Markup("").join(buttons)))
+            parts.append(_actions(element.get("actions"), "content", "url"))
         elif tag == "note":
             note = Markup(" ").join(_lark_text(e) for e in element.get("elements") or [])
             parts.append(Markup("<div class=context>{}</div>").format(note))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from local import chat_preview as cp
 
-ALLOWED = {"a": {"href"}, "b": set(), "i": set(), "s": set(), "code": set(), "p": set(), "ul": set(),
+ALLOWED = {"a": {"href", "class"}, "b": set(), "i": set(), "s": set(), "code": set(), "p": set(), "ul": set(),
            "li": set(), "br": set(), "span": {"class"}, "h2": {"class"}, "h3": {"class"}, "h4": {"class"},
            "h5": {"class"}, "h6": {"class"}}
 MARKUP_BITS = st.sampled_from(["<", ">", "&", "&lt;", "&amp;", '"', "'", "*", "**", "_", "~", "`", "[", "]", "(",
