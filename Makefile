@@ -1,90 +1,100 @@
 # Everything installs itself into .venv on first use; nothing else needs to be on the machine
-# but python3 (3.10+) and network access to PyPI.
+# but python3 (3.10+) and network access to PyPI. `make run` installs only what the functions and
+# the local tools need (requirements-local.txt); `make test` and the deploy targets add the rest
+# (requirements-dev.txt). local/install.py does both, with a pinned uv, falling back to pip.
 # Keeps stdout clean when make runs inside make (make's own "Entering directory" lines).
 MAKEFLAGS += --no-print-directory
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
-PORT ?= 8080
+# Ports of the local listeners: local/ports.py is the one place they are defined and documented.
 
-.PHONY: help run test lint invoke gateway emulator bench clean validate package openapi deploy rollback versions \
-	catalogs dashboard-link
+.PHONY: help run test lint typecheck invoke gateway emulator sink bench clean validate package openapi deploy \
+	rollback versions catalogs dashboard-link readme-figures
 
-help:
-	@echo "make run      - emulator (unless cloud credentials are set) + local gateway on 127.0.0.1:$(PORT)"
-	@echo "make test     - lint + unit, integration and end-to-end tests"
-	@echo "make invoke FN=list_tasks_http EVENT=events/apig_list_tasks.json - one handler, JSON on stdout"
-	@echo "make validate - template.yaml against template.schema.json, and every file it points to"
-	@echo "make package  - FunctionGraph zips in dist/ (code per function + one dependency zip)"
-	@echo "make openapi  - regenerate openapi.yaml (PROJECT_ID=... also writes dist/openapi-apig.yaml)"
-	@echo "make deploy   - create/update functions, settings, alias and triggers (DRY_RUN=1: plan only;"
-	@echo "               REPLACE_APIS=1: go ahead where an API Gateway trigger can only be replaced)"
-	@echo "make rollback FN=list_tasks_http [VERSION=v...] - point the alias at the previous version"
+# `make help` lists every target that has a "## " comment (tests/unit/test_makefile.py checks every
+# .PHONY target has one), so the list cannot drift from the Makefile.
+help: ## this list
+	@awk 'BEGIN {FS = ":[^#]*## "} /^[a-zA-Z_-]+:[^=]*## / {printf "  make %-15s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 # Install output goes to stderr so `make invoke` keeps stdout for the handler's JSON alone.
-$(STAMP): requirements.txt requirements-dev.txt requirements-deploy.txt constraints.txt
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV) >&2
-	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt >&2
+$(RUN_STAMP): requirements.txt requirements-local.txt constraints.txt local/install.py
+	@$(PYTHON) local/install.py requirements-local.txt
+	@touch $(RUN_STAMP)
+
+$(STAMP): $(RUN_STAMP) requirements-dev.txt requirements-deploy.txt
+	@$(PYTHON) local/install.py requirements-dev.txt
 	@touch $(STAMP)
 
 # Translation catalogs: .po sources compiled into the .mo files the functions read (project/catalogs.py).
 CATALOG_PO := $(wildcard shared/i18n/locale/*/LC_MESSAGES/messages.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
-catalogs: $(CATALOG_MO)
-%.mo: %.po $(STAMP)
+catalogs: $(CATALOG_MO) ## compile the translation catalogs (.po -> .mo)
+%.mo: %.po $(RUN_STAMP)
 	@$(PY) -m project.catalogs
 
 # One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>).
-dashboard-link: $(STAMP) $(CATALOG_MO)
-	@PORT=$(PORT) $(PY) -m local.dashboard_link $(if $(TTL),--ttl $(TTL)) $(if $(LINK_PATH),--path '$(LINK_PATH)')
+dashboard-link: $(RUN_STAMP) $(CATALOG_MO) ## one signed dashboard URL on stdout [TTL=3600] [LINK_PATH=/dashboard/tasks.csv]
+	@$(PY) -m local.dashboard_link $(if $(TTL),--ttl $(TTL)) $(if $(LINK_PATH),--path '$(LINK_PATH)')
 
-run: $(STAMP) $(CATALOG_MO)
-	@PORT=$(PORT) $(PY) -m local.run
+run: $(RUN_STAMP) $(CATALOG_MO) ## SMS emulator (unless cloud credentials are set) + local gateway + webhook sink + timers
+	@$(PY) -m local.run
 
-test: $(STAMP) $(CATALOG_MO)
+test: $(STAMP) $(CATALOG_MO) ## ruff + mypy + unit, integration and end-to-end tests (installs the rest first)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
-lint: $(STAMP)
+lint: $(STAMP) ## ruff only
 	$(PY) -m ruff check .
 
-invoke: $(STAMP) $(CATALOG_MO)
+typecheck: $(STAMP) ## mypy over shared/, functions/, deploy/ and local/ ([tool.mypy] in pyproject.toml)
+	$(PY) -m mypy
+
+invoke: $(RUN_STAMP) $(CATALOG_MO) ## one handler, its JSON alone on stdout: FN=list_tasks_http EVENT=events/apig_list_tasks.json
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function folder> EVENT=<event file>" >&2; exit 2; }
 	@$(PY) -m local.invoke $(FN) $(EVENT)
 
-gateway: $(STAMP) $(CATALOG_MO)
-	@PORT=$(PORT) $(PY) -m local.gateway
+gateway: $(RUN_STAMP) $(CATALOG_MO) ## the local API Gateway alone (with an embedded emulator unless credentials are set)
+	@$(PY) -m local.gateway
 
-emulator: $(STAMP)
-	@$(PY) -m local.sms_emulator --port $${SMS_EMULATOR_PORT:-8090}
+emulator: $(RUN_STAMP) ## the SMS emulator alone (SMS_EMULATOR_PORT)
+	@$(PY) -m local.sms_emulator
+
+sink: $(RUN_STAMP) ## the webhook sink alone, with its chat preview page (WEBHOOK_SINK_PORT)
+	@$(PY) -m local.webhook_sink
 
 # Speed and size against naive/raw baselines on loopback (docs/performance.md); BENCH_STRICT=1 fails on a MISS.
-bench: $(STAMP) $(CATALOG_MO)
+bench: $(STAMP) $(CATALOG_MO) ## speed and memory targets (docs/performance.md); BENCH_STRICT=1 fails on a MISS
 	$(PY) -m bench
 
-validate: $(STAMP)
+validate: $(STAMP) ## template.yaml against template.schema.json, and every file it points to
 	@$(PY) -m deploy.validate
 
-package: $(STAMP) $(CATALOG_MO) validate
+package: $(STAMP) $(CATALOG_MO) validate ## FunctionGraph zips in dist/ (code per function + one dependency zip)
 	@$(PY) -m deploy.package
 
-openapi: $(STAMP)
+readme-figures: package ## rewrite the package sizes README quotes from the fresh build (deploy/readme_figures.py)
+	@$(PY) -m deploy.readme_figures
+
+openapi: $(STAMP) ## regenerate openapi.yaml (PROJECT_ID=... also writes dist/openapi-apig.yaml)
 	@$(PY) -m deploy.openapi
 	@if [ -n "$(PROJECT_ID)" ]; then $(PY) -m deploy.openapi --project-id "$(PROJECT_ID)" --out dist/openapi-apig.yaml; fi
 
 # DRY_RUN=1 prints the planned calls and changes nothing; REPLACE_APIS=1 lets deploy delete and recreate an
 # API Gateway trigger it cannot update (announced first). Both are read by deploy/deploy.py.
-deploy: $(STAMP) package
+deploy: $(STAMP) package ## create/update functions, settings, alias and triggers (DRY_RUN=1: plan only; REPLACE_APIS=1: replace an API Gateway trigger that cannot be updated)
 	@$(PY) -m deploy.deploy apply $(FN)
 
-rollback: $(STAMP)
+rollback: $(STAMP) ## point the alias at the previous version: FN=list_tasks_http [VERSION=v...]
 	@test -n "$(FN)" || { echo "usage: make rollback FN=<function> [VERSION=<version>]" >&2; exit 2; }
 	@$(PY) -m deploy.deploy rollback $(FN) $(if $(VERSION),--to $(VERSION))
 
-versions: $(STAMP)
+versions: $(STAMP) ## the published versions of one function: FN=list_tasks_http
 	@test -n "$(FN)" || { echo "usage: make versions FN=<function>" >&2; exit 2; }
 	@$(PY) -m deploy.deploy versions $(FN)
 
-clean:
+clean: ## remove .venv, caches, build and dist
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist

@@ -1,6 +1,6 @@
 """``python -m bench``: every section, then one target line each; exit 1 on a MISS only with
-``BENCH_STRICT=1``. ``BENCH_ONLY=page,scan`` runs a subset (targets of skipped sections are
-left out)."""
+``BENCH_STRICT=1``; ``BENCH_README=1`` rewrites README's performance figures (bench/readme.py).
+``BENCH_ONLY=page,scan`` runs a subset (targets of skipped sections are left out)."""
 from __future__ import annotations
 
 import contextlib
@@ -101,6 +101,11 @@ def main() -> int:
     print(f"\nbench took {time.perf_counter() - started:.0f}s")
     for target in targets:
         print(target.line())
+    if os.environ.get("BENCH_README") == "1":
+        from bench import readme
+
+        missing = readme.update(targets, full=selected == list(SECTIONS))
+        print(f"README's performance table updated{'; no row for ' + ', '.join(missing) if missing else ''}")
     missed = [t.name for t in targets if not t.ok]
     if missed and os.environ.get("BENCH_STRICT") == "1":
         print(f"BENCH_STRICT=1: missed {', '.join(missed)}", file=sys.stderr)

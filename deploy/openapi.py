@@ -85,8 +85,9 @@ DASHBOARD_ERRORS = {
 HEADERS = {
     "X-Request-Id": "The function invocation's request id.",
     "X-Sms-Request-Id": "SMS's request id of the (first) upstream call.",
-    "X-Schema-Violations": "Schema violations found in SMS's answer (validation mode warn); absent when none.",
-    "X-Scan-Pages": "Pages read from SMS (all=true and the summary).",
+    "X-Schema-Violations": "Schema violations found in SMS's answer: sent on every answer built from SMS's data, "
+                           "0 when there are none; absent only with SMS_VALIDATION=off.",
+    "X-Scan-Pages": "Pages read from SMS by a scan (all=true, the summary, the CSV); sent only when more than one.",
     "X-Scan-Partial": "true when not every page could be read in time.",
     "X-Scan-Partial-Reason": "Why the scan is partial.",
 }

@@ -9,6 +9,8 @@ import argparse
 import os
 import sys
 
+from local import ports
+
 LOCAL_LINK_SECRET = "local-only-dashboard-link-secret"  # never deployed: template.yaml has no default
 
 
@@ -33,13 +35,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     parser.add_argument("--path", default="/dashboard", help="a path under /dashboard (default /dashboard)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8080")))
+    parser.add_argument("--port", type=int, default=None, help="the gateway's port (default: $PORT, local/ports.py)")
     args = parser.parse_args(argv)
     if not (args.path == "/dashboard" or args.path.startswith("/dashboard/")):
         parser.error("--path must be /dashboard or under it")
     if args.ttl is not None and args.ttl < 1:
         parser.error("--ttl must be a positive number of seconds")
-    print(local_link(f"http://127.0.0.1:{args.port}", args.path, args.ttl))
+    try:
+        port = args.port if args.port is not None else ports.configured(ports.GATEWAY)[0]
+    except ports.PortError as exc:
+        parser.error(str(exc))
+    print(local_link(f"http://127.0.0.1:{port}", args.path, args.ttl))
     return 0
 
 

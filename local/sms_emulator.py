@@ -57,13 +57,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from local import fleet
+from local import fleet, ports
 from local.servers import serve_in_background, stop_server
 from local.signature import AuthError, Verifier
 
 DEFAULT_AK = "EMULATORAK0000000000"
 DEFAULT_SK = "emulator-secret-key-not-a-real-one"
-DEFAULT_PORT = 8090
+DEFAULT_PORT = ports.EMULATOR.default  # local/ports.py
 API_PATH = "/v3/tasks"
 CONTROL_PREFIX = "/_emulator/"
 CONTENT_TYPE = "application/json;charset=UTF-8"
@@ -807,7 +807,8 @@ def _env_flag(name: str, default: bool) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.sms_emulator", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default=os.environ.get("SMS_EMULATOR_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("SMS_EMULATOR_PORT") or DEFAULT_PORT))
+    parser.add_argument("--port", type=int, default=None,
+                        help=f"default: ${ports.EMULATOR.setting} or {ports.EMULATOR.default} (local/ports.py)")
     parser.add_argument("--dataset", choices=("fleet", "doc"), default=None,
                         help="default: $SMS_EMULATOR_DATASET or fleet")
     parser.add_argument("--tasks", type=int, default=None, help="generated fleet size "
@@ -819,8 +820,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="log each request on stderr")
     args = parser.parse_args(argv)
     auth = not args.no_auth and _env_flag("SMS_EMULATOR_AUTH", True)
-    emulator = Emulator(args.dataset, args.tasks, auth=auth, host=args.host, port=args.port,
+    def start(port: int) -> Emulator:
+        return Emulator(args.dataset, args.tasks, auth=auth, host=args.host, port=port,
                         now_ms=args.now_ms, warm=args.warm, verbose=args.verbose).start()
+
+    emulator = ports.start_tool("SMS emulator", ports.EMULATOR, start, args.port)
+    if emulator is None:
+        return 2
     print(emulator.url, flush=True)
     print(f"SMS emulator: dataset={emulator.dataset} tasks={len(emulator.store)} "
           f"auth={'on' if auth else 'off'} ak={emulator.ak}", file=sys.stderr, flush=True)

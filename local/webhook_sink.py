@@ -3,7 +3,8 @@
     python -m local.webhook_sink [--port 8091] [--secret whsec_...] [--feishu-secret S]
                                  [--dingtalk-secret S] [--script 503,429:2,drop,200]
 
-It prints every request (one block: method, path, the headers that matter, pretty JSON body) and
+``GET /`` is the chat preview (local/chat_preview.py): what it received, newest first, drawn as each
+platform shows it. It prints every request (one block: method, path, the headers that matter, pretty JSON body) and
 answers like the platform the path names: ``/slack/...`` -> ``ok``; ``/feishu/...`` (or ``/lark``)
 -> ``{"code":0,"msg":"success"}``; ``/dingtalk...`` and ``/wecom...`` -> ``{"errcode":0,"errmsg":"ok"}``;
 anything else is a ``generic`` receiver (200 JSON). With secrets it checks signatures the way each
@@ -40,6 +41,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+from local import chat_preview, ports
 from local.servers import serve_in_background, stop_server, wait_for_ctrl_c
 
 MAX_BODY = 5 * 1024 * 1024
@@ -104,6 +106,7 @@ class Received:
     platform: str
     signature: str | None  # "valid" | "invalid: why" | None when no secret is set for the platform
     reply_status: int | None = None  # None: connection dropped
+    at: float = field(default_factory=time.time)  # when it arrived
 
     @property
     def json(self) -> Any:
@@ -181,7 +184,7 @@ class Sink:
 
     def __init__(
         self,
-        port: int = 8091,
+        port: int = ports.SINK.default,
         host: str = "127.0.0.1",
         *,
         secret: str | None = None,
@@ -191,6 +194,7 @@ class Sink:
         clock: Callable[[], float] = time.time,
         tolerance_s: float = 300.0,
         reject_invalid: bool = True,
+        brief: bool = False,
     ) -> None:
         if host not in LOOPBACK_HOSTS:
             raise ValueError(f"the sink only listens on loopback ({', '.join(LOOPBACK_HOSTS)}), not {host!r}")
@@ -200,6 +204,7 @@ class Sink:
         self.clock = clock
         self.tolerance_s = tolerance_s
         self.reject_invalid = reject_invalid
+        self.brief = brief  # one line per message on the stream (make run: the chat preview shows them)
         self.received: list[Received] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
@@ -210,9 +215,7 @@ class Sink:
 
     def start(self) -> Sink:
         handler = type("SinkHandler", (_Handler,), {"sink": self})
-        server_cls = type("SinkServer", (ThreadingHTTPServer,), {"daemon_threads": True})
-        if ":" in self.host:
-            server_cls.address_family = socket.AF_INET6
+        server_cls = _SinkServer6 if ":" in self.host else _SinkServer
         self._server = server_cls((self.host, self.port), handler)
         self.port = self._server.server_address[1]
         self._thread = serve_in_background(self._server, "webhook-sink")
@@ -275,6 +278,12 @@ class Sink:
     def show(self, item: Received) -> None:
         if self.stream is None:
             return
+        if self.brief:
+            status = item.reply_status if item.reply_status is not None else "connection dropped"
+            signature = f"  signature: {item.signature}" if item.signature else ""
+            print(f"chat: {item.method} {item.path} [{item.platform}] -> {status}{signature}  (preview: {self.url}/)",
+                  file=self.stream, flush=True)
+            return
         lines = [
             f"─── {item.method} {item.path}  [{item.platform}]"
             + (f"  signature: {item.signature}" if item.signature else "")
@@ -287,6 +296,14 @@ class Sink:
             lines.append(item.body.decode("utf-8", errors="replace"))
         lines.append(f"→ {item.reply_status if item.reply_status is not None else 'connection dropped'}")
         print("\n".join(lines), file=self.stream, flush=True)
+
+
+class _SinkServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _SinkServer6(_SinkServer):
+    address_family = socket.AF_INET6
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -342,33 +359,42 @@ class _Handler(BaseHTTPRequestHandler):
         self.sink.show(item)
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path in ("/", "/preview"):
+            with self.sink._lock:
+                items = list(self.sink.received)
+            data = chat_preview.page(items)
+            self.send_response(200)
+            for name, value in (("Content-Type", "text/html; charset=utf-8"),
+                                ("Content-Security-Policy", chat_preview.CSP), ("Cache-Control", "no-store"),
+                                ("Referrer-Policy", "no-referrer"), ("Content-Length", str(len(data)))):
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+            return
         self._answer(200, {"received": len(self.sink.received)}, {})
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Loopback webhook sink: prints what it receives.")
     parser.add_argument("--host", default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8091)
+    parser.add_argument("--port", type=int, default=None,
+                        help=f"default: ${ports.SINK.setting} or {ports.SINK.default} (local/ports.py)")
     parser.add_argument("--secret", help="whsec_... to verify generic (Standard Webhooks) signatures")
     parser.add_argument("--feishu-secret", help="Feishu bot secret to verify timestamp/sign")
     parser.add_argument("--dingtalk-secret", help="DingTalk robot secret to verify timestamp/sign")
     parser.add_argument("--script", default="", help="answers for the next requests, e.g. 503,429:2,drop,200")
     args = parser.parse_args(argv)
-    try:
-        sink = Sink(
-            args.port,
-            args.host,
-            secret=args.secret,
-            feishu_secret=args.feishu_secret,
-            dingtalk_secret=args.dingtalk_secret,
-            stream=sys.stdout,
-        )
+    def start(port: int) -> Sink:
+        sink = Sink(port, args.host, secret=args.secret, feishu_secret=args.feishu_secret,
+                    dingtalk_secret=args.dingtalk_secret, stream=sys.stdout)
         if args.script:
             sink.script(*(Reply.parse(tok) for tok in args.script.split(",") if tok.strip()))
-        sink.start()
-    except (ValueError, OSError) as exc:
-        print(f"webhook sink: {exc}", file=sys.stderr)
+        return sink.start()
+
+    sink = ports.start_tool("webhook sink", ports.SINK, start, args.port)
+    if sink is None:
         return 2
+    print(f"chat preview: {sink.url}/")
     print(f"webhook sink on {sink.url}  (paths: /slack/... /feishu/... /dingtalk /wecom /<anything>=generic)")
     print(
         "try: WEBHOOK_ALLOW_LOOPBACK=1 WEBHOOK_FORMAT=slack "

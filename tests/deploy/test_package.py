@@ -268,3 +268,17 @@ def test_packages_run_in_a_clean_venv_of_the_runtime_python(real_packages: dict[
                     assert "<html" in result["body"] and "链接" in result["body"], result["body"][:500]
             checked += 1
     assert checked >= 4
+
+
+@pytest.mark.package
+def test_readme_quotes_the_built_sizes(real_packages: dict[str, Any]) -> None:
+    """README's package sizes are make readme-figures' output for this very build (the dependency's
+    only when built for the runtime's own Python)."""
+    from deploy import readme_figures
+
+    built = readme_figures.figures(real_packages["manifest"])
+    quoted = readme_figures.quoted(readme_figures.README.read_text(encoding="utf-8"))
+    runtime = package.Target.for_runtime(next(iter(template.load().values())).runtime).python_version
+    if real_packages["version"] != runtime:
+        built, quoted = built.split(" and ")[0], quoted.split(" and ")[0]
+    assert quoted == built, "README's package sizes are stale: run `make readme-figures`"
