@@ -309,7 +309,7 @@ def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings:
     moved = current is None or str(current.get("version")) != version
     # A new alias has no triggers yet (all are created from the template), and with none kept yet
     # the triggers are taken as they are (adopted): either way their fingerprints go in now.
-    written = kept if kept is not None else fingerprints
+    written: frozenset[str] | None = kept if kept is not None else fingerprints
     if current is None:
         kept = fingerprints
         run.change("CreateVersionAlias", want.name, f"{alias} -> {version}",
@@ -442,7 +442,8 @@ def _announce_replacements(run: Runner, wanted: list[DesiredFunction],
             kept = kept_fingerprints(alias.get("description")) if alias else None
         target = account.target_urn(settings.app, want.name, settings.alias)
         steps = plan_triggers(run, triggers[want.name], target, True, settings.prune_triggers, kept)
-        replaced += [f"{want.name}/{s.want.name}: {_replacement_warning(s)}" for s in steps if s.replaces_api]
+        replaced += [f"{want.name}/{s.want.name}: {_replacement_warning(s)}" for s in steps
+                     if s.replaces_api and s.want is not None]
     for line in replaced:
         run.tell(f"  WARN {line}")
     if replaced and not run.dry_run and run.env.get("REPLACE_APIS") != "1":

@@ -253,7 +253,8 @@ LOG_FIELDS = {"group_id": "log_group_id", "stream_id": "log_stream_id"}
 def _log_changes(want: dict[str, Any], current: dict[str, Any]) -> dict[str, Any] | None:
     """The wanted group/stream ids against the ones ShowFunctionConfig documents (or a log_config
     it may also return); names are not compared (ids identify them)."""
-    echoed = current.get("log_config") if isinstance(current.get("log_config"), dict) else {}
+    config = current.get("log_config")
+    echoed: dict[str, Any] = config if isinstance(config, dict) else {}
     have = {ours: current.get(theirs) or echoed.get(ours) for ours, theirs in LOG_FIELDS.items()}
     diff = {k: (have.get(k), v) for k, v in want.items() if k in LOG_FIELDS and str(have.get(k) or "") != str(v)}
     return diff or None
