@@ -27,6 +27,19 @@ $(STAMP): requirements.txt requirements-dev.txt requirements-deploy.txt constrai
 	@$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt -c constraints.txt >&2
 	@touch $(STAMP)
 
+# openYuanrong's FaaS executor, the independent runtime tests/runtime/ runs every packaged function
+# through (test-only). openyuanrong-sdk needs CPython 3.12 (FunctionGraph's Python3.12 runtime too):
+# a working python3.12 on PATH, else pyenv's (a pyenv shim of another version is skipped).
+YR_VENV := .venv-yr
+YR_STAMP := $(YR_VENV)/.installed
+YR_PYTHON ?= $(shell for p in $$(command -v python3.12) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+$(YR_STAMP): requirements-yr.txt constraints-yr.txt
+	@test -n "$(YR_PYTHON)" || { echo "Python 3.12 is needed for openYuanrong's executor (set YR_PYTHON=/path/to/python3.12)" >&2; exit 2; }
+	@test -x $(YR_VENV)/bin/python || $(YR_PYTHON) -m venv $(YR_VENV) >&2
+	@$(YR_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-yr.txt -c constraints-yr.txt >&2
+	@touch $(YR_STAMP)
+
 # Translation catalogs: .po sources compiled into the .mo files the functions read (project/catalogs.py).
 CATALOG_PO := $(wildcard shared/i18n/locale/*/LC_MESSAGES/messages.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
@@ -41,7 +54,7 @@ dashboard-link: $(STAMP) $(CATALOG_MO)
 run: $(STAMP) $(CATALOG_MO)
 	@PORT=$(PORT) $(PY) -m local.run
 
-test: $(STAMP) $(CATALOG_MO)
+test: $(STAMP) $(CATALOG_MO) $(YR_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -85,4 +98,4 @@ versions: $(STAMP)
 	@$(PY) -m deploy.deploy versions $(FN)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+	rm -rf $(VENV) $(YR_VENV) .pytest_cache .ruff_cache build dist
