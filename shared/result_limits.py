@@ -20,7 +20,9 @@ Public API (other modules call these; nothing here imports a stage):
   (``SMSFN.0413`` over the limit, ``SMSFN.0500`` not serialisable) for the caller to render.
 * ``fit_async(result, keep, steps)``: an asynchronous result cut to ``ASYNC_RESULT_LIMIT``:
   ``steps`` trim the detail first, in order; the keys in ``keep`` (``ok``, counts, failed ids)
-  stay at the top level; what was trimmed is said in ``result["trimmed"]``."""
+  stay at the top level; what was trimmed is said in ``result["trimmed"]``.
+* ``leading_items(items, room)``: the first items of a list whose JSON fits ``room`` bytes.
+* ``ASYNC_BUDGET``: the bytes a trimming step may aim for (the limit less room for the note)."""
 from __future__ import annotations
 
 import json
@@ -33,6 +35,7 @@ HTTP_RESULT_LIMIT = 6_291_456
 ASYNC_RESULT_LIMIT = 262_144
 # Room kept in the async limit for the ``trimmed`` note itself.
 _NOTE_RESERVE = 512
+ASYNC_BUDGET = ASYNC_RESULT_LIMIT - _NOTE_RESERVE
 
 Step = tuple[str, Callable[[dict[str, Any]], None]]
 
@@ -107,7 +110,7 @@ def fit_async(result: dict[str, Any], keep: Iterable[str], steps: Iterable[Step]
             break
         value = result.get(key)
         if isinstance(value, list):
-            result[key] = _shortened(value, budget - measure({**result, key: []}))
+            result[key] = leading_items(value, budget - measure({**result, key: []}))
             note.setdefault("shortened", {})[key] = len(value)
     if measure(result) > budget:  # only if ``keep`` names huge scalars: a bug, reported as such
         result = {"ok": False, "error": {"error_code": "SMSFN.0500",
@@ -116,8 +119,8 @@ def fit_async(result: dict[str, Any], keep: Iterable[str], steps: Iterable[Step]
     return result
 
 
-def _shortened(items: list[Any], room: int) -> list[Any]:
-    """The leading ``items`` whose JSON fits ``room`` bytes."""
+def leading_items(items: list[Any], room: int) -> list[Any]:
+    """The leading ``items`` whose JSON (as a list) fits ``room`` bytes."""
     out: list[Any] = []
     used = 2
     for item in items:

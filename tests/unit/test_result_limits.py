@@ -113,3 +113,13 @@ def test_timer_result_trims_target_detail_first() -> None:
     assert measure(fitted) <= ASYNC_RESULT_LIMIT
     assert fitted["trimmed"]["steps"] == ["targets_brief"] and fitted["failed"] == 200
     assert fitted["outcomes"][0] == {"target": "t0", "status": "failed", "http_status": 500, "error": "x"}
+
+
+def test_task_lists_too_long_even_brief_keep_their_leading_tasks_and_say_so() -> None:
+    fitted = dispatch.fit_result(_events_result(2000))
+    assert measure(fitted) <= ASYNC_RESULT_LIMIT
+    assert fitted["trimmed"]["steps"] == ["tasks_brief", "tasks_cut"]
+    body = fitted["outcomes"][0]["result"]
+    assert body["tasks_shortened"] == "cut" and body["tasks_read"] == 2000
+    assert 0 < body["tasks_kept"] == len(body["tasks"]) < 2000
+    assert body["tasks"][0] == {"id": "t" * 36, "name": CJK_NAME, "state": "RUNNING"}

@@ -24,7 +24,7 @@ from typing import Any
 from shared.dashboard.links import message_links
 from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
-from shared.result_limits import ASYNC_RESULT_LIMIT, fit_async
+from shared.result_limits import ASYNC_BUDGET, ASYNC_RESULT_LIMIT, fit_async, leading_items, measure
 from shared.scope import Invocation, invocation_scope, run_once
 from shared.triggers.events import cts, eventgrid, kafka, plain, smn
 from shared.triggers.events.execute import Run, execute
@@ -184,6 +184,22 @@ def _tasks_brief(result: dict[str, Any]) -> None:
             body["tasks"], body["tasks_shortened"] = _brief(body["tasks"]), "brief"
 
 
+def _tasks_cut(result: dict[str, Any]) -> None:
+    """Brief task lists cut to their leading tasks, the room shared equally between them; each
+    says how many it kept of how many."""
+    lists = [b for b in _bodies(result) if isinstance(b.get("tasks"), list) and b["tasks"]]
+    if not lists:
+        return
+    full = {id(b): b["tasks"] for b in lists}
+    for body in lists:
+        body["tasks"] = []
+    room = (ASYNC_BUDGET - measure(result)) // len(lists)
+    for body in lists:
+        tasks = full[id(body)]
+        body["tasks"] = leading_items(tasks, max(room, 0))
+        body.update(tasks_shortened="cut", tasks_kept=len(body["tasks"]), tasks_read=len(tasks))
+
+
 def _tasks_omitted(result: dict[str, Any]) -> None:
     for body in _bodies(result):
         if isinstance(body.get("tasks"), list):
@@ -199,7 +215,7 @@ def _ok_outcomes_brief(result: dict[str, Any]) -> None:
                           for o in result.get("outcomes", [])]
 
 
-TRIM_STEPS = (("tasks_brief", _tasks_brief), ("tasks_omitted", _tasks_omitted),
+TRIM_STEPS = (("tasks_brief", _tasks_brief), ("tasks_cut", _tasks_cut), ("tasks_omitted", _tasks_omitted),
               ("ok_outcomes_brief", _ok_outcomes_brief))
 
 
