@@ -28,6 +28,19 @@ $(STAMP): $(RUN_STAMP) requirements-dev.txt requirements-deploy.txt
 	@$(PYTHON) local/install.py requirements-dev.txt
 	@touch $(STAMP)
 
+# openYuanrong's FaaS executor, the independent runtime tests/runtime/ runs every packaged function
+# through (test-only). openyuanrong-sdk needs CPython 3.12 (FunctionGraph's Python3.12 runtime too):
+# a working python3.12 on PATH, else pyenv's (a pyenv shim of another version is skipped).
+YR_VENV := .venv-yr
+YR_STAMP := $(YR_VENV)/.installed
+YR_PYTHON ?= $(shell for p in $$(command -v python3.12) $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && { echo "$$p"; break; }; done)
+$(YR_STAMP): requirements-yr.txt constraints-yr.txt
+	@test -n "$(YR_PYTHON)" || { echo "Python 3.12 is needed for openYuanrong's executor (set YR_PYTHON=/path/to/python3.12)" >&2; exit 2; }
+	@test -x $(YR_VENV)/bin/python || $(YR_PYTHON) -m venv $(YR_VENV) >&2
+	@$(YR_VENV)/bin/python -m pip install --disable-pip-version-check -q -r requirements-yr.txt -c constraints-yr.txt >&2
+	@touch $(YR_STAMP)
+
 # Translation catalogs: .po sources compiled into the .mo files the functions read (project/catalogs.py).
 CATALOG_PO := $(wildcard shared/i18n/locale/*/LC_MESSAGES/messages.po)
 CATALOG_MO := $(CATALOG_PO:.po=.mo)
@@ -42,7 +55,7 @@ dashboard-link: $(RUN_STAMP) $(CATALOG_MO) ## one signed dashboard URL on stdout
 run: $(RUN_STAMP) $(CATALOG_MO) ## SMS emulator (unless cloud credentials are set) + local gateway + webhook sink + timers
 	@$(PY) -m local.run
 
-test: $(STAMP) $(CATALOG_MO) ## ruff + mypy + unit, integration and end-to-end tests (installs the rest first)
+test: $(STAMP) $(CATALOG_MO) $(YR_STAMP) ## ruff + mypy + unit, integration, end-to-end and runtime tests (installs the rest first)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 	$(PY) -m pytest
@@ -96,5 +109,5 @@ versions: $(STAMP) ## the published versions of one function: FN=list_tasks_http
 	@test -n "$(FN)" || { echo "usage: make versions FN=<function>" >&2; exit 2; }
 	@$(PY) -m deploy.deploy versions $(FN)
 
-clean: ## remove .venv, caches, build and dist
-	rm -rf $(VENV) .pytest_cache .ruff_cache build dist
+clean: ## remove .venv, .venv-yr, caches, build and dist
+	rm -rf $(VENV) $(YR_VENV) .pytest_cache .ruff_cache build dist

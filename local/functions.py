@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
-from local.context import LocalContext
+from local.context import LocalContext, serialised_result
 from project.template import ROOT, Function
 from shared.settings import SETTING_PREFIXES
 
@@ -47,7 +47,16 @@ def function_settings(fn: Function, environ: Mapping[str, str] | None = None) ->
     return settings
 
 
-def invoke(fn: Function, event: Any, overrides: Mapping[str, str] | None = None) -> Any:
-    """One call of the function's handler with a FunctionGraph-like context."""
+def is_asynchronous(fn: Function) -> bool:
+    """Whether ``fn``'s invocations are asynchronous (TIMER, SMN, CTS, Kafka, EventGrid): every
+    function but the one behind API Gateway."""
+    return not fn.triggers_of("APIG")
+
+
+def invoke(fn: Function, event: Any, overrides: Mapping[str, str] | None = None,
+           asynchronous: bool | None = None) -> Any:
+    """One call of the function's handler with a FunctionGraph-like context, its result passed
+    through the runtime's serialisation and limits (``local.context.serialised_result``)."""
     user_data = {**function_settings(fn), **(overrides or {})}
-    return load_handler(fn)(event, LocalContext(fn.name, fn.timeout_s, fn.memory_mb, user_data))
+    result = load_handler(fn)(event, LocalContext(fn.name, fn.timeout_s, fn.memory_mb, user_data))
+    return serialised_result(result, asynchronous=is_asynchronous(fn) if asynchronous is None else asynchronous)

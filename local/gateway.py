@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from local import ports
+from local.context import RuntimeRefused
 from local.functions import invoke
 from local.servers import serve_in_background, stop_server
 from project import template
@@ -81,13 +82,29 @@ def build_event(method: str, raw_path: str, headers: dict[str, str], body: bytes
     }
 
 
+# FunctionGraph's FAQ "What If Error Code 500 Is Reported When Functions that Use APIG Triggers
+# Return Strings?" (functiongraph_03_0290): the answer must hold body (string), statusCode (int),
+# headers (map) and isBase64Encoded (boolean), or API Gateway answers 500.
+APIG_RESPONSE_TYPES: dict[str, type | tuple[type, ...]] = {
+    "body": str, "statusCode": int, "headers": dict, "isBase64Encoded": bool}
+APIG_BAD_BACKEND = {"error_code": "APIG.0203", "error_msg": "the backend returned an invalid response"}
+
+
+def _well_formed(result: Any) -> bool:
+    if not isinstance(result, dict):
+        return False
+    for key, kind in APIG_RESPONSE_TYPES.items():
+        value = result.get(key)
+        if not isinstance(value, kind) or (key == "statusCode" and isinstance(value, bool)):
+            return False
+    return all(isinstance(v, str) for v in result["headers"].values())
+
+
 def _function_response(result: Any) -> tuple[int, dict[str, str], bytes]:
-    """Checks the function kept APIG's response contract; APIG answers 502 when it doesn't."""
-    if not (isinstance(result, dict) and isinstance(result.get("statusCode"), int)
-            and isinstance(result.get("body", ""), str)):
-        body = {"error_code": "APIG.0203", "error_msg": "the backend returned an invalid response"}
-        return 502, {"Content-Type": "application/json"}, json.dumps(body).encode()
-    raw = result.get("body", "")
+    """Checks the function kept APIG's response contract; APIG answers 500 when it doesn't."""
+    if not _well_formed(result):
+        return 500, {"Content-Type": "application/json"}, json.dumps(APIG_BAD_BACKEND).encode()
+    raw = result["body"]
     data = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
     headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
     return result["statusCode"], headers, data
@@ -158,7 +175,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         event = build_event(self.command, self.path, dict(self.headers.items()), body)
         try:
-            status, headers, data = _function_response(invoke(route.function, event))
+            status, headers, data = _function_response(invoke(route.function, event, asynchronous=False))
+        except RuntimeRefused as exc:  # the runtime's 4004/4007 instead of an answer: not an APIG response
+            print(f"{route.function.name}: the runtime refused its result ({exc})", file=sys.stderr)
+            status, headers, data = 500, {"Content-Type": "application/json"}, json.dumps(APIG_BAD_BACKEND).encode()
         except Exception as exc:  # an unhandled error in a function: APIG answers 502
             print(f"{route.function.name} raised {type(exc).__name__}", file=sys.stderr)
             err = {"error_code": "APIG.0203", "error_msg": "the backend failed"}

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from local.backend import ensure_backend
+from local.context import runtime_variables
 from local.dashboard_link import local_dashboard_env
 from local.functions import invoke
 from project import template
@@ -27,6 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot read event {event_path}: {exc}", file=sys.stderr)
         return 2
+    os.environ.update(runtime_variables(fn))  # one function per process, as on FunctionGraph
     emulator = ensure_backend()
     local_dashboard_env()  # the development link secret, as make run and make dashboard-link use
     try:

@@ -3,11 +3,20 @@
 FunctionGraph passes a context object with Java-style getters (``getRequestID()``,
 ``getRemainingTimeInMilliSeconds()``, ``getSecurityAccessKey()`` ...). ``Invocation`` reads them
 once, tolerates a missing or partial context (local runs, tests) and gives the rest of the code a
-``Deadline`` so no network call outlives the function's timeout."""
+``Deadline`` so no network call outlives the function's timeout.
+
+The remaining time is never trusted alone (``invocation_budget``): runtimes built on the same
+``Context`` report it in ms (Huawei's Node.js runtime, unclamped, so it can be negative), as about
+the timeout in *seconds* (openYuanrong's Python SDK: ``timeout_s + start_ms - now_ms``), as 0 (its
+C++ SDK) or in nanoseconds (its Go SDK). The configured timeout (``RUNTIME_TIMEOUT``,
+``getRunningTimeInSeconds()``), measured from handler entry, bounds it and replaces it when it is
+not plausible (docs/deploy.md, "Runtime contract")."""
 from __future__ import annotations
 
 import contextvars
 import functools
+import math
+import os
 import time
 import traceback
 import uuid
@@ -25,6 +34,13 @@ T = TypeVar("T")
 
 # Seconds kept back from the function's remaining time for shaping and returning the response.
 RESPONSE_RESERVE_S = 0.25
+# FunctionGraph's timeout range (CreateFunction: 3-259200 s). The smallest is the budget when a
+# runtime reports a remaining time that is not plausible and no timeout at all: never longer
+# than the real one (FunctionGraph and openYuanrong always set ``RUNTIME_TIMEOUT``).
+MIN_TIMEOUT_S = 3
+MAX_TIMEOUT_S = 259_200
+# Clock skew allowed above the configured timeout before a value counts as another unit.
+SKEW_MS = 1000
 
 
 class Deadline:
@@ -53,6 +69,50 @@ class AgencyCredentials:
     security_token: str = field(repr=False)
 
 
+def _number(value: Any) -> float | None:
+    """``value`` as a finite number (an int, a float or their text), else ``None``."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def configured_timeouts(context: Any, environ: Any = None) -> list[float]:
+    """The function's timeout in seconds as each source says it: ``RUNTIME_TIMEOUT`` (set by
+    FunctionGraph and openYuanrong for the process) and ``getRunningTimeInSeconds()`` (the
+    context's); values outside FunctionGraph's 3-259200 s range are ignored."""
+    environ = os.environ if environ is None else environ
+    found = [_number(environ.get("RUNTIME_TIMEOUT")), _number(_call(context, "getRunningTimeInSeconds"))]
+    return [t for t in found if t is not None and 0 < t <= MAX_TIMEOUT_S]
+
+
+def invocation_budget(context: Any, environ: Any = None) -> tuple[float | None, str]:
+    """Seconds this invocation may still use, measured from now (handler entry), and where the
+    number came from: ``context`` (its remaining time, read as ms), ``timeout`` (the configured
+    timeout), ``minimum`` (neither usable) or ``none`` (no clock at all: a bare local call).
+
+    With the timeout known, the remaining time is used only when it reads as ms: above the
+    timeout's number (a value in seconds is at most that) and at most the timeout in ms (more is
+    nanoseconds); it never exceeds the timeout. 0 or negative at handler entry is a runtime that does not know, never a
+    request already late. With no timeout known, any positive value up to FunctionGraph's
+    longest timeout is read as ms, the unit that never lets work outlive the real timeout."""
+    remaining_ms = _number(_call(context, "getRemainingTimeInMilliSeconds"))
+    timeouts = configured_timeouts(context, environ)
+    if timeouts:
+        timeout_s = min(timeouts)  # sources that disagree: the shorter bounds the work
+        if remaining_ms is not None and max(timeouts) < remaining_ms <= timeout_s * 1000 + SKEW_MS:
+            return min(remaining_ms / 1000, timeout_s), "context"
+        return timeout_s, "timeout"
+    if remaining_ms is None:
+        return None, "none"
+    if 0 < remaining_ms <= MAX_TIMEOUT_S * 1000:
+        return remaining_ms / 1000, "context"
+    return float(MIN_TIMEOUT_S), "minimum"
+
+
 def _call(context: Any, name: str) -> Any:
     getter = getattr(context, name, None)
     if not callable(getter):
@@ -68,17 +128,15 @@ class Invocation:
     request_id: str
     deadline: Deadline
     function_name: str | None = None
+    deadline_source: str = "none"  # context, timeout, minimum or none: see invocation_budget
     credentials: AgencyCredentials | None = None
     context: Any = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_context(cls, context: Any) -> Invocation:
+        budget, source = invocation_budget(context)  # first: handler entry is the reference
         request_id = _call(context, "getRequestID") or str(uuid.uuid4())
-        remaining_ms = _call(context, "getRemainingTimeInMilliSeconds")
-        seconds = None  # no runtime clock (a bare local call): no deadline
-        if isinstance(remaining_ms, (int, float)) and not isinstance(remaining_ms, bool):
-            # 0 ms left is an expired deadline, not a missing one.
-            seconds = max(0.0, remaining_ms / 1000.0 - RESPONSE_RESERVE_S)
+        seconds = None if budget is None else max(0.0, budget - RESPONSE_RESERVE_S)
         ak = _call(context, "getSecurityAccessKey")
         sk = _call(context, "getSecuritySecretKey")
         token = _call(context, "getSecurityToken")
@@ -87,6 +145,7 @@ class Invocation:
             request_id=str(request_id),
             deadline=Deadline(seconds),
             function_name=_call(context, "getFunctionName"),
+            deadline_source=source,
             credentials=creds,
             context=context,
         )

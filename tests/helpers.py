@@ -35,8 +35,8 @@ class FakeContext:
         self.request_id, self.remaining_ms, self.agency = request_id, remaining_ms, agency
         self.user_data = dict(user_data or {})
 
-    def getUserData(self, key: str, default: str | None = None) -> str | None:
-        return self.user_data.get(key, default)
+    def getUserData(self, key: str) -> str | None:  # one argument, as FunctionGraph documents
+        return self.user_data.get(key)
 
     def getRequestID(self) -> str:
         return self.request_id

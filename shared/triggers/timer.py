@@ -13,6 +13,7 @@ from typing import Any
 
 from shared.dashboard.links import message_links
 from shared.logger import logger
+from shared.result_limits import fit_async
 from shared.scope import Invocation, invocation_scope, run_once
 from shared.summary.summarise import headline, summarise
 from shared.triggers.timer_event import TimerEvent, parse_timer_event
@@ -26,9 +27,20 @@ def tick_delivery_id(tick: TimerEvent) -> str:
     return "tick_" + hashlib.sha256(seed.encode()).hexdigest()[:32]
 
 
+# What an over-256 KB result keeps (shared.result_limits): the outcome, the counts, the tick.
+RESULT_KEEP = ("ok", "delivered", "failed", "skipped", "notified", "delivery_id", "trigger", "tick", "summary",
+               "retryable", "status", "error", "request_id")
+
+
+def _targets_brief(result: dict[str, Any]) -> None:
+    kept = ("target", "status", "http_status", "error")
+    result["outcomes"] = [{k: o.get(k) for k in kept} for o in result.get("outcomes", [])]
+
+
 def run(event: Any, context: Any) -> dict[str, Any]:
     with invocation_scope(context, "list_tasks_timer") as invocation:
-        return run_once(lambda: _run(event, invocation), invocation)
+        result = run_once(lambda: _run(event, invocation), invocation)
+        return fit_async(result, RESULT_KEEP, (("targets_brief", _targets_brief),))
 
 
 def _run(event: Any, invocation: Invocation) -> dict[str, Any]:

@@ -202,11 +202,12 @@ def test_real_build_is_reproducible(real_packages: dict[str, Any], tmp_path: Pat
 
 DRIVER = """
 import json, sys, traceback
-code, requests = sys.argv[1], json.loads(sys.argv[2])
+code, requests, user_data = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3])
 sys.path.insert(0, code)
 
 class Context:  # the getters FunctionGraph's Python runtime offers
     def __init__(self, name): self.name = name
+    def getUserData(self, key): return user_data.get(key)  # encrypted variables: only here
     def getRequestID(self): return "pkg-test"
     def getRemainingTimeInMilliSeconds(self): return 25000
     def getFunctionName(self): return self.name
@@ -252,10 +253,12 @@ def test_packages_run_in_a_clean_venv_of_the_runtime_python(real_packages: dict[
         module, _, attr = fn.handler.rpartition(".")
         requests = [[module, attr, name, e] for e in events]
         env = {"PATH": "/usr/bin:/bin", "SMS_ENDPOINT": emulator.url, "HUAWEICLOUD_SDK_AK": LOCAL_AK,
-               "HUAWEICLOUD_SDK_SK": LOCAL_SK, **fn.environment, "WEBHOOK_ALLOW_LOOPBACK": "1",
-               "DASHBOARD_LINK_SECRET": "package-test-link-secret"}
+               **fn.environment, "WEBHOOK_ALLOW_LOOPBACK": "1"}
+        # Secrets as FunctionGraph hands encrypted variables: through getUserData, never os.environ.
+        secrets = {"HUAWEICLOUD_SDK_SK": LOCAL_SK, "DASHBOARD_LINK_SECRET": "package-test-link-secret"}
         # -I -S: no user site, no site-packages, no PYTHON* variables: only the package is importable.
-        out = subprocess.run([str(venv_python), "-I", "-S", "-c", DRIVER, str(code), json.dumps(requests)],
+        out = subprocess.run([str(venv_python), "-I", "-S", "-c", DRIVER, str(code), json.dumps(requests),
+                              json.dumps(secrets)],
                              capture_output=True, text=True, env=env, timeout=300, check=False)
         assert out.returncode == 0, out.stderr[-3000:]
         for result in json.loads(out.stdout.strip().splitlines()[-1]):

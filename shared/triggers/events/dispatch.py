@@ -16,7 +16,6 @@ a record. An event no parser recognises is an ``EventError`` (nothing was guesse
 result, never raised (``scope.run_once``)."""
 from __future__ import annotations
 
-import json
 import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
@@ -25,6 +24,7 @@ from typing import Any
 from shared.dashboard.links import message_links
 from shared.errors import CODES, ApiError, fn_error, is_retryable
 from shared.logger import logger, redact_text
+from shared.result_limits import ASYNC_BUDGET, ASYNC_RESULT_LIMIT, fit_async, leading_items, measure
 from shared.scope import Invocation, invocation_scope, run_once
 from shared.triggers.events import cts, eventgrid, kafka, plain, smn
 from shared.triggers.events.execute import Run, execute
@@ -53,10 +53,12 @@ SOURCES: tuple[tuple[str, Callable[[Mapping[str, Any]], bool], Parser], ...] = (
 )
 RAISE_ON_RETRYABLE = {"smn": True, "eventgrid": True, "kafka": True, "cts": True, "plain": False}
 MIN_RECORD_S = 1.0  # with less time left, a record is not started (and is retryable)
-# The invocation's result stays well under FunctionGraph's 6 MB response limit; above this, task
-# lists shrink to id/name/state (then to counts). Webhooks and logs are not affected.
-RESULT_MAX_BYTES = 1_000_000
+# The result of an asynchronous invocation (SMN, EventGrid, Kafka, CTS) arrives empty above 256 KB
+# (shared.result_limits); above it the detail is trimmed in these steps, in order. Webhooks and
+# logs are not affected. What stays whatever the size: the counts and the failed records' ids.
 BRIEF_FIELDS = ("id", "name", "state")
+RESULT_KEEP = ("source", "records", "ok", "failed", "skipped", "retryable", "failed_records",
+               "status", "error", "request_id")
 
 
 class EventsFailed(ApiError):
@@ -172,29 +174,59 @@ def _brief(tasks: list[Any]) -> list[Any]:
     return [{k: t.get(k) for k in BRIEF_FIELDS} if isinstance(t, Mapping) else t for t in tasks]
 
 
-def fit_result(result: dict[str, Any], limit: int = RESULT_MAX_BYTES) -> dict[str, Any]:
-    """Shrink task lists (then summaries) in place until the result fits ``limit`` bytes."""
-    def size() -> int:
-        return len(json.dumps(result, ensure_ascii=False, default=str).encode("utf-8", "replace"))
+def _bodies(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o["result"] for o in result.get("outcomes", []) if isinstance(o.get("result"), dict)]
 
-    steps = ("brief", "omit")
-    for step in steps:
-        if size() <= limit:
-            return result
-        for outcome in result["outcomes"]:
-            body = outcome.get("result") or {}
-            if isinstance(body.get("tasks"), list):
-                body["tasks"] = _brief(body["tasks"]) if step == "brief" else []
-                body["tasks_shortened"] = step
-            if step == "omit" and "summary" in body:
-                del body["summary"]
-                body["summary_omitted"] = True
-    return result
+
+def _tasks_brief(result: dict[str, Any]) -> None:
+    for body in _bodies(result):
+        if isinstance(body.get("tasks"), list):
+            body["tasks"], body["tasks_shortened"] = _brief(body["tasks"]), "brief"
+
+
+def _tasks_cut(result: dict[str, Any]) -> None:
+    """Brief task lists cut to their leading tasks, the room shared equally between them; each
+    says how many it kept of how many."""
+    lists = [b for b in _bodies(result) if isinstance(b.get("tasks"), list) and b["tasks"]]
+    if not lists:
+        return
+    full = {id(b): b["tasks"] for b in lists}
+    for body in lists:
+        body["tasks"] = []
+    room = (ASYNC_BUDGET - measure(result)) // len(lists)
+    for body in lists:
+        tasks = full[id(body)]
+        body["tasks"] = leading_items(tasks, max(room, 0))
+        body.update(tasks_shortened="cut", tasks_kept=len(body["tasks"]), tasks_read=len(tasks))
+
+
+def _tasks_omitted(result: dict[str, Any]) -> None:
+    for body in _bodies(result):
+        if isinstance(body.get("tasks"), list):
+            body["tasks"], body["tasks_shortened"] = [], "omit"
+        if body.pop("summary", None) is not None:
+            body["summary_omitted"] = True
+
+
+def _ok_outcomes_brief(result: dict[str, Any]) -> None:
+    """Outcomes that did not fail keep their identity and delivery id only."""
+    kept = ("index", "event_id", "status", "delivery_id", "action")
+    result["outcomes"] = [o if o.get("status") == "failed" else {k: o[k] for k in kept if k in o}
+                          for o in result.get("outcomes", [])]
+
+
+TRIM_STEPS = (("tasks_brief", _tasks_brief), ("tasks_cut", _tasks_cut), ("tasks_omitted", _tasks_omitted),
+              ("ok_outcomes_brief", _ok_outcomes_brief))
+
+
+def fit_result(result: dict[str, Any], limit: int = ASYNC_RESULT_LIMIT) -> dict[str, Any]:
+    """The result as the runtime will carry it: at most ``limit`` bytes of ``json.dumps``."""
+    return fit_async(result, RESULT_KEEP, TRIM_STEPS, limit)
 
 
 def handle(event: Any, context: Any) -> dict[str, Any]:
     with invocation_scope(context, "task_events") as invocation:
-        return run_once(lambda: _handle(event, invocation), invocation)
+        return fit_result(run_once(lambda: _handle(event, invocation), invocation))
 
 
 def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
@@ -209,10 +241,12 @@ def _handle(event: Any, invocation: Invocation) -> dict[str, Any]:
     outcomes = [handle_record(record, run, limit) for record in records]
     retry = [o["index"] for o in outcomes if o["status"] == "failed" and o["error"]["retryable"]]
     counts = {s: sum(1 for o in outcomes if o["status"] == s) for s in ("ok", "failed", "skipped")}
-    result = fit_result({"source": source, "records": len(outcomes), **counts, "retryable": retry,
-                         "outcomes": outcomes})
+    failed = [{"index": o["index"], "event_id": o["event_id"]} for o in outcomes if o["status"] == "failed"]
+    result = {"source": source, "records": len(outcomes), **counts, "retryable": retry,
+              "failed_records": failed, "outcomes": outcomes}
     if first_unencodable(result):  # SMS's own text (a task name) may carry "\\ud800" escapes
         result = scrub(result)
+    result = fit_result(result)
     logger.info("event done", source=source, records=len(outcomes), **counts, retryable=retry)
     if retry and RAISE_ON_RETRYABLE[source]:
         raise EventsFailed(result, retry)

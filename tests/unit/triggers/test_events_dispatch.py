@@ -150,11 +150,12 @@ def test_poison_statuses_are_not_retryable() -> None:
 def test_large_results_shrink_task_lists_then_summaries() -> None:
     task = {"id": "t", "name": "n", "state": "RUNNING", "blob": "x" * 1000}
     result = {"outcomes": [{"result": {"tasks": [task] * 50}}, {"result": {"summary": {"x": "y" * 20000}}}]}
-    dispatch.fit_result(result, limit=30_000)
+    result = dispatch.fit_result(result, limit=30_000)
     assert result["outcomes"][0]["result"]["tasks"][0] == {"id": "t", "name": "n", "state": "RUNNING"}
     assert result["outcomes"][0]["result"]["tasks_shortened"] == "brief"
     assert "summary" in result["outcomes"][1]["result"]
-    dispatch.fit_result(result, limit=1_000)
+    assert result["trimmed"]["steps"] == ["tasks_brief"]
+    result = dispatch.fit_result(result, limit=2_000)
     assert result["outcomes"][0]["result"]["tasks"] == [] and result["outcomes"][1]["result"]["summary_omitted"]
 
 

@@ -87,8 +87,10 @@ def test_missing_context_still_gives_an_invocation() -> None:
     assert Invocation.from_context(FakeContext(remaining_ms=1000)).deadline.remaining() <= 1.0
 
 
-def test_no_time_left_is_an_expired_deadline_not_a_missing_one() -> None:
-    assert Invocation.from_context(FakeContext(remaining_ms=0)).deadline.remaining() == 0.0
+def test_zero_time_left_is_a_runtime_that_does_not_know_not_an_expired_deadline() -> None:
+    # openYuanrong's C++ SDK always says 0 (tests/unit/test_runtime_deadline.py has each runtime)
+    remaining = Invocation.from_context(FakeContext(remaining_ms=0)).deadline.remaining()
+    assert 0 < remaining < float("inf")
 
 
 def test_a_broken_error_renderer_falls_back_to_json(monkeypatch: pytest.MonkeyPatch,
