@@ -9,12 +9,12 @@ import platform
 import sys
 import time
 
-from bench import cold, dashboard, decode, invalid, memory, page, scan
+from bench import all_true, cold, dashboard, decode, invalid, memory, page, scan
 from bench.common import Sample, Target
 from bench.emulator import EmulatorProcess
 
-SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard")
-BIG_SECTIONS = {"memory": memory.run, "dashboard": dashboard.run}  # over both fleets
+SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard", "all_true")
+BIG_SECTIONS = {"memory": memory.run, "dashboard": dashboard.run, "all_true": all_true.run}  # over both fleets
 SCAN_TASKS = 10_000
 BIG_TASKS = 50_000
 MIB = "MiB"
@@ -97,6 +97,12 @@ def main() -> int:
         # same pass, so what it costs is measured against parsing alone (docs/performance.md).
         d = results["decode"]
         targets.append(Target("checked_decode_vs_json_loads", _ratio(d["project warn"], d["json.loads"]), 0.5))
+
+    if "all_true" in results:
+        a = results["all_true"]
+        targets.append(Target(f"all_true_rss_{BIG_TASKS}", a[f"rss {BIG_TASKS} gzip"].median, 64.0, MIB))
+        targets.append(Target(f"all_true_rss_{BIG_TASKS}_vs_{SCAN_TASKS}",
+                              _ratio(a[f"rss {BIG_TASKS} gzip"], a[f"rss {SCAN_TASKS} gzip"]), 1.10))
 
     print(f"\nbench took {time.perf_counter() - started:.0f}s")
     for target in targets:

@@ -15,7 +15,7 @@ SMS's ``count`` for the query (as on any ListTasks page); ``tasks`` holds the ta
 that fit."""
 from __future__ import annotations
 
-import base64
+import binascii
 import json
 import zlib
 from collections.abc import Iterable
@@ -43,12 +43,14 @@ TAIL = b"]}"
 
 
 class _GzipBody:
-    """A gzip stream whose base64 text stays within ``limit`` characters of JSON string."""
+    """A gzip stream whose base64 text stays within ``limit`` characters of JSON string. Each
+    flushed chunk goes to base64 at once: the compressed stream is never held whole as well."""
 
     def __init__(self, limit: int) -> None:
         self.capacity = (limit - 2) // 4 * 3  # base64: 4 chars per 3 bytes, plus the two quotes
         self._zip = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, _GZIP_WINDOW)
-        self._chunks: list[bytes] = []
+        self._text = bytearray()  # base64 of the stream so far, but for the last len % 3 bytes
+        self._carry = b""
         self.size = 0
 
     def trial(self, parts: Iterable[Any]) -> tuple[Any, list[bytes]] | None:
@@ -63,15 +65,23 @@ class _GzipBody:
 
     def commit(self, done: tuple[Any, list[bytes]]) -> None:
         self._zip, out = done
-        self._chunks.extend(chunk for chunk in out if chunk)
-        self.size += sum(map(len, out))
+        for chunk in out:
+            self._encode(chunk)
+
+    def _encode(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        data = self._carry + chunk if self._carry else chunk
+        whole = len(data) // 3 * 3
+        self._text += binascii.b2a_base64(memoryview(data)[:whole], newline=False)
+        self._carry = data[whole:]
 
     def close(self) -> str:
-        self._chunks.append(self._zip.compress(TAIL))
-        self._chunks.append(self._zip.flush())
-        data = b"".join(self._chunks)
-        self._chunks.clear()
-        return base64.b64encode(data).decode("ascii")
+        self._encode(self._zip.compress(TAIL))
+        self._encode(self._zip.flush())
+        self._text += binascii.b2a_base64(self._carry, newline=False)
+        text = self._text.decode("ascii")
+        self._text = bytearray()
+        return text
 
 
 class _PlainBody:
