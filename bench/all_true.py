@@ -3,9 +3,11 @@
 while the emulator serves from its own process, at 10,000 and 50,000 tasks: peak RSS, time, the
 result's size as FunctionGraph measures it (``len(json.dumps(result))``, limit 6,291,456) and how
 many tasks one answer carried, with gzip accepted (the sample event's ``Accept-Encoding``) and
-without."""
+without. The fleets are the emulator's ``fleet-cjk`` (every task named in CJK), in processes of
+their own."""
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -17,6 +19,7 @@ from local.functions import function_settings
 
 REPEATS = 3
 CHILD = ROOT / "bench" / "children" / "all_true_rss.py"
+DATASET = "fleet-cjk"  # every task named in CJK: the worst case for the plain answer
 ENCODINGS = {"gzip": "gzip, deflate, br", "plain": "identity"}
 
 
@@ -41,8 +44,15 @@ def all_true_child(emulator: EmulatorProcess, accept_encoding: str, env: dict[st
     return run_child(root / CHILD.relative_to(ROOT), emulator, stdin=json.dumps(spec), env=env)
 
 
-def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
-    """Per fleet and encoding: peak RSS, time, result size and tasks carried, fleets alternating."""
+def run(sizes: list[int]) -> dict[str, Sample]:
+    """Per fleet (every task CJK-named) and encoding: peak RSS, time, result size and tasks carried,
+    fleets alternating."""
+    with contextlib.ExitStack() as stack:
+        emulators = [stack.enter_context(EmulatorProcess(n, DATASET)) for n in sizes]
+        return _measure(emulators)
+
+
+def _measure(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
     sizes = [e.tasks for e in emulators]
     rows = {(n, enc): {
         "rss": Sample(f"all=true of {n} tasks, {enc}, peak RSS", unit="MiB"),
@@ -64,5 +74,5 @@ def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
           [s for row in rows.values() for s in row.values()],
           note=f"{fn.name}: {fn.memory_mb} MB (template.yaml); peak = the child's VmHWM, the result serialised\n"
                "as the runtime does included; the emulator runs elsewhere; an answer stops at 6,291,456 bytes\n"
-               "(X-Next-Offset), so both fleets answer the same number of tasks")
+               "(X-Next-Offset), and reads at most SMS_ALL_MAX_TASKS (10000) tasks; fleet-cjk: CJK task names")
     return {f"{key} {n} {enc}": sample for (n, enc), row in rows.items() for key, sample in row.items()}
