@@ -79,14 +79,26 @@ def build_event(method: str, raw_path: str, headers: dict[str, str], body: bytes
     }
 
 
+def _invalid_response() -> tuple[int, dict[str, str], bytes]:
+    body = {"error_code": "APIG.0203", "error_msg": "the backend returned an invalid response"}
+    return 502, {"Content-Type": "application/json"}, json.dumps(body).encode()
+
+
 def _function_response(result: Any) -> tuple[int, dict[str, str], bytes]:
-    """Checks the function kept APIG's response contract; APIG answers 502 when it doesn't."""
+    """Checks the function kept APIG's response contract; APIG answers 502 when it doesn't. With
+    ``isBase64Encoded`` the body is base64 that goes out as the bytes it encodes (a gzip answer),
+    its headers (``Content-Encoding``) as they are."""
     if not (isinstance(result, dict) and isinstance(result.get("statusCode"), int)
             and isinstance(result.get("body", ""), str)):
-        body = {"error_code": "APIG.0203", "error_msg": "the backend returned an invalid response"}
-        return 502, {"Content-Type": "application/json"}, json.dumps(body).encode()
+        return _invalid_response()
     raw = result.get("body", "")
-    data = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    if result.get("isBase64Encoded"):
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except ValueError:  # binascii.Error, non-ASCII text
+            return _invalid_response()
+    else:
+        data = raw.encode("utf-8")
     headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
     return result["statusCode"], headers, data
 
