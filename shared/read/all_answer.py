@@ -20,6 +20,7 @@ import json
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from shared.errors import fn_error
@@ -182,19 +183,18 @@ def _page_count(page: Page) -> int | None:
     import msgspec
 
     try:
-        count = msgspec.json.decode(page.raw.content, type=_CountOnly).count
+        count = msgspec.json.decode(page.raw.content, type=_count_only()).count
     except Exception:  # what only json.loads reads (a NaN elsewhere, a BOM): as the check read it
         count = json.loads(page.raw.content).get("count")
     return count if isinstance(count, int) and not isinstance(count, bool) else None
 
 
-def _count_type() -> Any:
+@cache
+def _count_only() -> Any:
+    """``{"count": ...}`` alone, the rest of the page skipped (msgspec loads on first use, never at import)."""
     import msgspec
 
     return msgspec.defstruct("CountOnly", [("count", Any, None)], gc=False)
-
-
-_CountOnly = _count_type()
 
 
 def answer_all(query: TaskQuery, settings: Settings, invocation: Invocation, *, gzip: bool) -> AllAnswer:

@@ -135,3 +135,13 @@ def test_a_task_too_large_for_any_plain_answer_is_0515_and_gzip_carries_it(
             assert body["error_code"] == "SMSFN.0515" and "Accept-Encoding: gzip" in body["error_msg"]
         else:
             assert body == {"count": 1, "tasks": [big]}
+
+
+def test_a_full_answer_stops_the_scan(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(all_answer, "BODY_LIMIT", 30_000)
+    monkeypatch.setenv("SMS_SCAN_CONCURRENCY", "1")
+    before = len(sms_env.requests)
+    out = ask({"all": "true", "limit": "10"}, GZIP)
+    held = len(response_json(out)["tasks"])
+    assert 10 < held < len(sms_env.tasks()) and out["headers"]["X-Next-Offset"] == str(held)
+    assert len(sms_env.requests) - before <= held // 10 + 2  # the pages it used, and one in flight at most
