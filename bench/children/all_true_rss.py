@@ -9,22 +9,19 @@ FunctionGraph measures it, and what the answer holds (read back with the standar
 ``base64``/``gzip``/``json``). Exits 1 when the answer is not a 200 ListTasks body."""
 import base64
 import gzip
-import importlib
 import json
 import os
 import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-spec = json.load(sys.stdin)
-sys.path[:0] = [spec["code"], ROOT]
+sys.path.insert(0, ROOT)
 
-from bench.children.proc_status import status_kib  # noqa: E402  (stdlib only)
+from bench.children.function_child import load  # noqa: E402  (stdlib only)
+from bench.children.proc_status import status_kib  # noqa: E402
 from local.context import LocalContext  # noqa: E402  (stdlib only)
 
-module_name, _, handler_name = spec["handler"].rpartition(".")
-handler = getattr(importlib.import_module(module_name), handler_name)
-after_imports_kib = status_kib("VmRSS")
+spec, handler, after_imports_kib = load()
 
 context = LocalContext(spec["function"], spec["timeout_s"], spec["memory_mb"], spec["user_data"])
 start = time.perf_counter()
