@@ -9,11 +9,11 @@ import platform
 import sys
 import time
 
-from bench import cold, dashboard, decode, invalid, memory, page, scan
+from bench import all_true, cold, dashboard, decode, invalid, memory, page, scan
 from bench.common import Sample, Target
 from bench.emulator import EmulatorProcess
 
-SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard")
+SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard", "all_true")
 BIG_SECTIONS = {"memory": memory.run, "dashboard": dashboard.run}  # over both fleets
 SCAN_TASKS = 10_000
 BIG_TASKS = 50_000
@@ -54,6 +54,8 @@ def main() -> int:
                 for name, run_both in BIG_SECTIONS.items():
                     if name in selected:
                         results[name] = run_both([fleet, big])
+        if "all_true" in selected:  # fleets of its own, CJK-named
+            results["all_true"] = all_true.run([SCAN_TASKS, BIG_TASKS])
 
     targets: list[Target] = []
     if "page" in results:
@@ -97,6 +99,12 @@ def main() -> int:
         # same pass, so what it costs is measured against parsing alone (docs/performance.md).
         d = results["decode"]
         targets.append(Target("checked_decode_vs_json_loads", _ratio(d["project warn"], d["json.loads"]), 0.5))
+
+    if "all_true" in results:
+        a = results["all_true"]
+        targets.append(Target(f"all_true_rss_{BIG_TASKS}", a[f"rss {BIG_TASKS} gzip"].median, 64.0, MIB))
+        targets.append(Target(f"all_true_rss_{BIG_TASKS}_vs_{SCAN_TASKS}",
+                              _ratio(a[f"rss {BIG_TASKS} gzip"], a[f"rss {SCAN_TASKS} gzip"]), 1.10))
 
     print(f"\nbench took {time.perf_counter() - started:.0f}s")
     for target in targets:

@@ -31,8 +31,9 @@ PROJECT_ID = "bench-project"
 class EmulatorProcess:
     """``python -m local.sms_emulator`` serving exactly ``tasks`` tasks on a free loopback port."""
 
-    def __init__(self, tasks: int) -> None:
+    def __init__(self, tasks: int, dataset: str = "fleet") -> None:
         self.tasks = tasks
+        self.dataset = dataset  # fleet-cjk: every task named in CJK
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -40,7 +41,7 @@ class EmulatorProcess:
         generated = self.tasks - len(fleet.load_doc_tasks())  # the fleet dataset adds the doc's examples
         env = {**os.environ, "SMS_EMULATOR_AK": LOCAL_AK, "SMS_EMULATOR_SK": LOCAL_SK}
         cmd = [sys.executable, "-m", "local.sms_emulator", "--host", "127.0.0.1", "--port", "0",
-               "--dataset", "fleet", "--tasks", str(generated), "--warm"]
+               "--dataset", self.dataset, "--tasks", str(generated), "--warm"]
         self._proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       text=True)
         assert self._proc.stdout is not None

@@ -88,8 +88,15 @@ HEADERS = {
     "X-Schema-Violations": "Schema violations found in SMS's answer: sent on every answer built from SMS's data, "
                            "0 when there are none; absent only with SMS_VALIDATION=off.",
     "X-Scan-Pages": "Pages read from SMS by a scan (all=true, the summary, the CSV); sent only when more than one.",
-    "X-Scan-Partial": "true when not every page could be read in time.",
+    "X-Scan-Partial": "true when the answer does not hold every task from offset on: the cap SMS_ALL_MAX_TASKS, the "
+                      "function's remaining time, SMS's offset limit 65535 or (all=true) the response size.",
     "X-Scan-Partial-Reason": "Why the scan is partial.",
+    "X-Next-Offset": "all=true, partial answers: the offset to ask for next (same filters) to go on reading; absent "
+                     "once every task is read or SMS cannot page further. count stays SMS's total, tasks holds the "
+                     "tasks from offset that fit.",
+    "Content-Encoding": "all=true: gzip when the request's Accept-Encoding takes it (the body is the gzip of the "
+                        "JSON; API Gateway sends the function's base64 answer as these bytes).",
+    "Vary": "all=true: Accept-Encoding.",
 }
 REQUIRED_HEADERS = {"X-Request-Id"}  # on every answer of the function (http_routes.handle)
 # Headers of other answers: an error's by status, the CSV's, the dashboard's (values the code's own).
@@ -417,7 +424,10 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                 "get": _api_operation(
                     "/v3/tasks", "List migration tasks", "listTasks", "ListTasksResponse", all_params, project_id,
                     "SMS's own ListTasks answer, passed through so the official SDK works against it. all=true "
-                    "reads every page and answers with all tasks in one body.",
+                    "reads every page from offset on into one ListTasks body, as many tasks as one answer carries "
+                    "within FunctionGraph's 6,291,456-byte result (gzip when Accept-Encoding takes it: ~10,000 "
+                    "tasks; plain: about a quarter of that); when more remain, X-Scan-Partial and X-Next-Offset "
+                    "say where to go on from.",
                 )
             },
             "/v3/tasks/summary": {

@@ -160,6 +160,19 @@ def generate_heads(n: int, now_ms: int, seed: int = DEFAULT_SEED) -> list[TaskHe
     return [draw.head(i) for i in range(n)]
 
 
+# ``fleet-cjk``: every task named in CJK, the worst case for a plain JSON answer (json.dumps writes
+# each of these characters as a 6-byte \\uXXXX escape) and for anything that measures text.
+_CJK_NAMES = ("财务系统迁移", "华东生产数据库", "办公自动化平台", "客户关系管理", "制造执行系统", "数据仓库报表",
+              "邮件网关服务", "文件共享存储", "人力资源系统", "供应链协同")
+
+
+def cjk_named(heads: list[TaskHead]) -> list[TaskHead]:
+    """``heads`` with CJK names (``财务系统迁移-00042``): same ids, order and everything else."""
+    for h in heads:
+        h.name = f"{_CJK_NAMES[h.index % len(_CJK_NAMES)]}-{h.index:05d}"
+    return heads
+
+
 def generate_tasks(n: int, now_ms: int, seed: int = DEFAULT_SEED) -> list[Task]:
     """``n`` complete generated tasks (heads realised), in generation order."""
     return [realize(head, now_ms) for head in generate_heads(n, now_ms, seed)]

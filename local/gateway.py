@@ -100,12 +100,24 @@ def _well_formed(result: Any) -> bool:
     return all(isinstance(v, str) for v in result["headers"].values())
 
 
+def _invalid_response() -> tuple[int, dict[str, str], bytes]:
+    return 500, {"Content-Type": "application/json"}, json.dumps(APIG_BAD_BACKEND).encode()
+
+
 def _function_response(result: Any) -> tuple[int, dict[str, str], bytes]:
-    """Checks the function kept APIG's response contract; APIG answers 500 when it doesn't."""
+    """Checks the function kept APIG's response contract; APIG answers 500 when it doesn't. With
+    ``isBase64Encoded`` the body is base64 that goes out as the bytes it encodes (a gzip answer),
+    its headers (``Content-Encoding``) as they are; base64 that does not decode is a bad answer too."""
     if not _well_formed(result):
-        return 500, {"Content-Type": "application/json"}, json.dumps(APIG_BAD_BACKEND).encode()
+        return _invalid_response()
     raw = result["body"]
-    data = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode("utf-8")
+    if result["isBase64Encoded"]:
+        try:
+            data = base64.b64decode(raw, validate=True)
+        except ValueError:  # binascii.Error, non-ASCII text
+            return _invalid_response()
+    else:
+        data = raw.encode("utf-8")
     headers = {str(k): str(v) for k, v in (result.get("headers") or {}).items()}
     return result["statusCode"], headers, data
 

@@ -243,12 +243,14 @@ class TaskStore:
         self.dataset, self.now_ms, self.seed = dataset, now_ms, seed
         if dataset == "doc":
             entries = [_Entry.of_task(t) for t in fleet.load_doc_tasks()]
-        elif dataset == "fleet":
+        elif dataset in ("fleet", "fleet-cjk"):
             heads = fleet.generate_heads(tasks, now_ms, seed)
+            if dataset == "fleet-cjk":
+                heads = fleet.cjk_named(heads)
             entries = [_Entry.of_head(h, now_ms) for h in heads]
             entries += [_Entry.of_task(t) for t in _distinct_ids(fleet.load_doc_tasks())]
         else:
-            raise ValueError(f"unknown dataset {dataset!r}: use 'fleet' or 'doc'")
+            raise ValueError(f"unknown dataset {dataset!r}: use 'fleet', 'fleet-cjk' or 'doc'")
         entries.sort(key=lambda e: -e.create_date)  # stable: generation order breaks ties
         self._original = entries
         self._snapshot = _Snapshot(entries)
@@ -809,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default=os.environ.get("SMS_EMULATOR_HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=None,
                         help=f"default: ${ports.EMULATOR.setting} or {ports.EMULATOR.default} (local/ports.py)")
-    parser.add_argument("--dataset", choices=("fleet", "doc"), default=None,
+    parser.add_argument("--dataset", choices=("fleet", "fleet-cjk", "doc"), default=None,
                         help="default: $SMS_EMULATOR_DATASET or fleet")
     parser.add_argument("--tasks", type=int, default=None, help="generated fleet size "
                         f"(default: $SMS_EMULATOR_TASKS or {fleet.DEFAULT_TASKS}; max {fleet.MAX_TASKS})")

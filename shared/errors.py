@@ -26,6 +26,7 @@ CODES: dict[str, tuple[int, str]] = {
     "SMSFN.0512": (502, "SMS answered with malformed JSON"),
     "SMSFN.0513": (502, "`SMS_VALIDATION=strict` and SMS's answer breaks the schema"),
     "SMSFN.0514": (502, "SMS's answer (decoded) is larger than `SMS_MAX_BODY_BYTES`; reading stopped there"),
+    "SMSFN.0515": (502, "one task of SMS's answer is larger than the function's response limit on its own"),
 }
 
 

@@ -79,3 +79,19 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def response_body(out: dict) -> bytes:
+    """An APIG response's body as the client receives it: base64 decoded when ``isBase64Encoded``,
+    then gunzipped (stdlib ``gzip``, not the code that wrote it) when ``Content-Encoding: gzip``."""
+    import base64
+    import gzip
+
+    if not out.get("isBase64Encoded"):
+        return out["body"].encode("utf-8")
+    data = base64.b64decode(out["body"], validate=True)
+    return gzip.decompress(data) if out["headers"].get("Content-Encoding") == "gzip" else data
+
+
+def response_json(out: dict) -> Any:
+    return json.loads(response_body(out))

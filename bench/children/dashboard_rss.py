@@ -9,7 +9,6 @@ as a new instance would: the first request (route imports, templates compiled) a
 one. Prints one JSON object: peak RSS (``VmHWM``) after each, RSS after imports, each request's
 time and the page's size. Exits 1 when an answer is not the page it should be (not 200, not HTML,
 or state counts that do not add up to the fleet), so an error page is never measured."""
-import importlib
 import json
 import os
 import sys
@@ -17,15 +16,13 @@ import time
 from html.parser import HTMLParser
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-spec = json.load(sys.stdin)
-sys.path[:0] = [spec["code"], ROOT]
+sys.path.insert(0, ROOT)
 
-from bench.children.proc_status import status_kib  # noqa: E402  (stdlib only)
+from bench.children.function_child import load  # noqa: E402  (stdlib only)
+from bench.children.proc_status import status_kib  # noqa: E402
 from local.context import LocalContext  # noqa: E402  (stdlib only)
 
-module_name, _, handler_name = spec["handler"].rpartition(".")
-handler = getattr(importlib.import_module(module_name), handler_name)
-after_imports_kib = status_kib("VmRSS")
+spec, handler, after_imports_kib = load()
 
 
 class StateCounts(HTMLParser):

@@ -104,6 +104,7 @@ def _rebase(v: Violation, base_index: int) -> Violation:
 
 
 Decode = Callable[[bytes], DecodedPage]
+OnPage = Callable[[Page], "str | None"]  # a reason to stop, or None to go on
 
 
 def _decoded(raw: RawPage, decode: Decode) -> DecodedPage:
@@ -184,8 +185,9 @@ class Scanner:
         result.elapsed_ms = (time.perf_counter() - start) * 1000.0
         return raw, result, page.tasks
 
-    def scan(self, query: TaskQuery, on_page: Callable[[Page], None]) -> ScanResult:
-        """Every page from ``query.offset`` on, up to ``max_tasks`` tasks."""
+    def scan(self, query: TaskQuery, on_page: OnPage) -> ScanResult:
+        """Every page from ``query.offset`` on, up to ``max_tasks`` tasks. A consumer that can take
+        no more returns why: the scan stops there, partial for that reason."""
         start = time.perf_counter()
         size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
         raw, page, retries = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
@@ -200,9 +202,12 @@ class Scanner:
         ids = TaskIds()
         ids.check(first_tasks, query.offset)
         result.fetched = len(first_tasks)
-        on_page(Page(0, query.offset, first_tasks, raw, first_json))
+        stop = on_page(Page(0, query.offset, first_tasks, raw, first_json))
         first_ms = raw.elapsed_ms
         del raw, page, first_tasks, first_json  # not pinned while the other pages stream through
+        if stop:
+            result.partial, result.partial_reason = True, stop
+            return self._done(result, start)
         if result.count is None:
             result.partial, result.partial_reason = True, "SMS gave no count; only the first page was read"
             return self._done(result, start)
@@ -231,7 +236,7 @@ class Scanner:
         offsets: list[int],
         end: int,
         result: ScanResult,
-        on_page: Callable[[Page], None],
+        on_page: OnPage,
         first_page_ms: float,
         ids: TaskIds,
     ) -> None:
@@ -275,8 +280,11 @@ class Scanner:
                     _check_page_size(first_count, offset, min(size, end - offset), page.tasks)
                     ids.check(page.tasks, offset)
                     result.fetched += len(page.tasks)
-                    on_page(Page(index, offset, page.tasks, raw, page.tasks_json))
+                    stop = on_page(Page(index, offset, page.tasks, raw, page.tasks_json))
                     del raw, page, future  # consumed: don't pin it while waiting for the next
+                    if stop:
+                        result.partial, result.partial_reason = True, stop
+                        break
             finally:
                 for _, _, future in pending:
                     future.cancel()

@@ -74,6 +74,23 @@ class ApiGatewayEvent:
     def header(self, name: str, default: str | None = None) -> str | None:
         return self.headers.get(name.lower(), default)
 
+    def accepts_gzip(self) -> bool:
+        """``Accept-Encoding`` (RFC 9110 12.5.3) lists ``gzip`` (or ``x-gzip``, or ``*`` without a
+        refusal of gzip) with a non-zero ``q``."""
+        weights: dict[str, float] = {}
+        for item in (self.header("accept-encoding") or "").split(","):
+            coding, _, params = item.partition(";")
+            weight = 1.0
+            name, _, value = params.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+            weights[coding.strip().lower()] = weight
+        gzip = weights.get("gzip", weights.get("x-gzip"))
+        return (gzip if gzip is not None else weights.get("*", 0.0)) > 0
+
 
 def _decode_body(body: Any, is_base64: Any) -> bytes:
     if body in (None, ""):
@@ -112,6 +129,13 @@ def response(
     if headers:
         out_headers.update(headers)
     return {"statusCode": status, "headers": out_headers, "body": text, "isBase64Encoded": False}
+
+
+def text_response(status: int, text: str, headers: Mapping[str, str], *, base64_body: bool = False) -> dict[str, Any]:
+    """An APIG response whose body is already wire text: UTF-8-safe JSON, or (``base64_body``)
+    base64 that APIG decodes to bytes on the way out."""
+    return {"statusCode": status, "headers": {"Content-Type": JSON_TYPE, **headers}, "body": text,
+            "isBase64Encoded": base64_body}
 
 
 def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> dict[str, Any]:

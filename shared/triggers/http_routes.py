@@ -12,12 +12,13 @@ from typing import Any
 
 from shared.errors import ApiError, fn_error, method_not_allowed, not_found
 from shared.logger import logger, redact_text
+from shared.read.all_answer import answer_all
 from shared.read.query import parse_query
 from shared.read.tasks import read_tasks
 from shared.result_limits import check_http
 from shared.scope import Invocation, invocation_scope
 from shared.settings import Settings
-from shared.triggers.apigw import ApiGatewayEvent, error_response, response
+from shared.triggers.apigw import ApiGatewayEvent, error_response, response, text_response
 from shared.triggers.routing import NO_ROUTE, Route, RouteGroup
 
 ALLOWED_METHODS = ["GET"]
@@ -27,6 +28,9 @@ ALLOW = ", ".join(ALLOWED_METHODS)
 
 def list_tasks(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
     query = parse_query(request.query)
+    if query.all_pages:  # as much of the fleet as one answer carries, gzip when the caller takes it
+        answer = answer_all(query, settings, invocation, gzip=request.accepts_gzip())
+        return text_response(200, answer.body, answer.headers, base64_body=answer.gzip)
     result = read_tasks(query, settings, invocation)
     return response(200, result.body(), result.headers)
 

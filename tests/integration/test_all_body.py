@@ -4,14 +4,13 @@ in every validation mode, with a page the reference path judged, and with a cap 
 Compared against the emulator's own task list, not against another run of our code."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
 from local import fleet
 from shared.triggers import http_routes
-from tests.helpers import FakeContext
+from tests.helpers import FakeContext, response_json
 from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.integration
 
 def call(query: dict[str, str]) -> tuple[int, dict[str, str], Any]:
     out = http_routes.handle(event("/v3/tasks", query=query), FakeContext())
-    return out["statusCode"], out["headers"], json.loads(out["body"])
+    return out["statusCode"], out["headers"], response_json(out)
 
 
 @pytest.mark.parametrize("mode", ["warn", "strict", "off"])

@@ -18,7 +18,7 @@ from shared.scope import Deadline
 from shared.triggers import http_routes
 from shared.webhooks import WebhookSettings, build_target, deliver
 from shared.webhooks.url_safety import UrlPolicy
-from tests.helpers import FakeContext, apig_event, function_handler, sample_event
+from tests.helpers import FakeContext, apig_event, function_handler, response_body, sample_event
 from tests.hostile import (
     HostileServer,
     Seen,
@@ -69,8 +69,8 @@ def call(query: dict[str, str] | None = None, remaining_ms: int = 30000,
     start = time.monotonic()
     out = http_routes.handle(apig_event(path, query=query), FakeContext(remaining_ms=remaining_ms))
     elapsed = time.monotonic() - start
-    body = out["body"]
-    json.loads(body.encode("utf-8"))  # always valid UTF-8 JSON
+    body = response_body(out)
+    json.loads(body.decode("utf-8"))  # always valid UTF-8 JSON
     return out["statusCode"], out["headers"], json.loads(body), elapsed
 
 

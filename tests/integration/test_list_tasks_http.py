@@ -11,7 +11,7 @@ import pytest
 
 from shared.read import sms_client
 from shared.triggers import http_routes as http_api
-from tests.helpers import FakeContext, closed_port
+from tests.helpers import FakeContext, closed_port, response_json
 from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 def call(query: dict | None = None, path: str = "/v3/tasks", ctx: Any = None) -> tuple[int, dict, Any]:
     out = http_api.handle(event(path, query=query), ctx or FakeContext())
     assert out["headers"]["X-Request-Id"] == (ctx.request_id if ctx else "req-123")
-    return out["statusCode"], out["headers"], json.loads(out["body"])
+    return out["statusCode"], out["headers"], response_json(out)
 
 
 def all_fleet(emulator: Any) -> int:

@@ -32,6 +32,9 @@ def test_project_id_from_either_name() -> None:
         ({"SMS_CONNECT_TIMEOUT": "0"}, "SMS_CONNECT_TIMEOUT"),
         ({"SMS_SCAN_CONCURRENCY": "100"}, "SMS_SCAN_CONCURRENCY"),
         ({"SMS_ENDPOINT": "sms.example"}, "SMS_ENDPOINT"),
+        ({"SMS_ALL_MAX_TASKS": "65536"}, "SMS_ALL_MAX_TASKS"),
+        ({"SMS_ALL_MAX_TASKS": "1000000"}, "SMS_ALL_MAX_TASKS"),
+        ({"SMS_ALL_MAX_TASKS": "0"}, "SMS_ALL_MAX_TASKS"),
     ],
 )
 def test_bad_settings_are_clear_config_errors(env: dict, fragment: str) -> None:
@@ -87,3 +90,11 @@ def test_sections_are_read_on_first_use_only() -> None:
     with pytest.raises(ApiError, match="EVENT_MAX_RECORD_BYTES"):
         _ = s.events
     assert Settings.from_env({}).summary.max_items == 50 and Settings.from_env({}).webhooks.max_attempts == 4
+
+
+def test_all_max_tasks_has_one_default_in_code_and_template() -> None:
+    from project import template
+
+    values = {fn.environment.get("SMS_ALL_MAX_TASKS") for fn in template.load().values()}
+    assert values == {str(Settings.from_env({}).all_max_tasks)} == {"10000"}
+    assert Settings.from_env({"SMS_ALL_MAX_TASKS": "65535"}).all_max_tasks == 65535  # SMS's last offset

@@ -59,3 +59,25 @@ def test_response_shapes() -> None:
     assert response(200, b'{"raw":true}')["body"] == '{"raw":true}'
     err = error_response(ApiError(404, "SMSFN.0404", "nope"))
     assert err["statusCode"] == 404 and json.loads(err["body"]) == {"error_code": "SMSFN.0404", "error_msg": "nope"}
+
+
+@pytest.mark.parametrize(
+    ("header", "gzip"),
+    [
+        ("gzip, deflate, br", True),
+        ("GZIP", True),
+        ("x-gzip", True),
+        ("br;q=1.0, gzip;q=0.5", True),
+        ("*", True),
+        ("identity", False),
+        ("", False),
+        ("gzip;q=0", False),
+        ("gzip;q=0.000", False),
+        ("*;q=0.5, gzip;q=0", False),
+        ("deflate, br", False),
+        ("gzip;q=oops", False),
+    ],
+)
+def test_accept_encoding_decides_gzip(header: str, gzip: bool) -> None:
+    event = ApiGatewayEvent.parse({"httpMethod": "GET", "path": "/v3/tasks", "headers": {"Accept-Encoding": header}})
+    assert event.accepts_gzip() is gzip
