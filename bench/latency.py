@@ -22,6 +22,7 @@ SWEEP_DELAY_MS = 150
 SWEEP = (4, 8, 16, 32)
 DELAYS_MS = (50, 150, 400)
 REPEATS = 2
+SWEEP_OLD, SWEEP_DEFAULT = "sweep old default", "sweep default"
 
 
 def _summary(emulator: EmulatorProcess, concurrency: int, deadline_s: float) -> dict[str, float]:
@@ -60,6 +61,8 @@ def run() -> dict[str, Sample]:
                f"{FULL} = {-(-FULL // 200)} pages of 200\n"
                f"the default SMS_SCAN_CONCURRENCY is {default}; the HTTP function's timeout is {timeout_s:.0f} s")
     out = dict(samples)
+    out[SWEEP_OLD] = samples[f"{BIG} at {SWEEP_DELAY_MS} ms, concurrency 4"]
+    out[SWEEP_DEFAULT] = samples[f"{BIG} at {SWEEP_DELAY_MS} ms, default ({default})"]
     out["summary_50000_at_150ms"] = samples[f"{BIG} at 150 ms, default ({default})"]
     out["full_at_400ms"] = samples[f"{FULL} at 400 ms, default ({default}), {timeout_s:.0f} s deadline"]
     out["timeout_ms"] = Sample("timeout", [timeout_s * 1000.0])
