@@ -1,10 +1,14 @@
 """The SMS ``ListTasks`` call through the official SDK core, returning the raw JSON.
 
-The SDK does what it is good at: AK/SK signing (``BasicCredentials``, security tokens), the pooled
-``requests`` session of its ``HttpClient`` and its exception types. We skip two things on purpose:
-building model objects (3x the cost of the fetch, and they silently drop unknown fields we want
-to validate) and ``huaweicloudsdkcore.client`` itself (it imports ``requests_toolbelt`` for
-multipart uploads, cold-start time this read-only call never needs).
+The SDK does what it is good at: AK/SK signing (``BasicCredentials``, security tokens) of the very
+request ``SmsClient.list_tasks`` sends. urllib3 carries it, on a pool of connections guarded by the
+deadline (``shared.transport.bounded``), with the headers the SDK's ``requests`` session adds, so
+the wire is the SDK's (tests/integration/test_sdk_parity.py). We skip on purpose: the SDK's
+``HttpClient`` and its ``requests`` session (a third of a loopback page: settings merged, proxies
+and ``.netrc`` looked up, adapters chosen on every request; docs/performance.md), building model
+objects (3x the cost of the fetch, and they silently drop unknown fields we want to validate) and
+``huaweicloudsdkcore.client`` itself (it imports ``requests_toolbelt`` for multipart uploads,
+cold-start time this read-only call never needs).
 
 One client is built per warm instance and reused; it is rebuilt only when the endpoint or the
 credentials change (FunctionGraph rotates agency credentials)."""
@@ -12,21 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
 
-import requests
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exception_handler import ExceptionHandler
-from huaweicloudsdkcore.exceptions.exceptions import ConnectionException, RequestTimeoutException, SdkException
-from huaweicloudsdkcore.http.http_client import HttpClient
-from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
-from requests import RequestException, Timeout
+from urllib3 import Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
@@ -35,7 +33,7 @@ from shared.logger import register_secret
 from shared.read.regions import region_endpoints
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
-from shared.transport.bounded import BodyTooLarge, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.bounded import BodyTooLarge, deadline_guard, guarded_pool, read_capped
 from shared.transport.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 
 LIST_TASKS_PATH = "/v3/tasks"
@@ -43,11 +41,6 @@ LIST_TASKS_PATH = "/v3/tasks"
 # ``user_agent`` or the core's environment string (``_user_agent`` below). Not imported from the
 # client module: that costs cold-start time (tests/integration/test_sdk_parity.py checks the result).
 SDK_AGENT = "huaweicloud-usdk-python/3.0"
-
-_sdk_logger = logging.getLogger("HuaweiCloud-SDK.sms-functions")
-_sdk_logger.addHandler(logging.NullHandler())
-_sdk_logger.propagate = False  # the SDK logs URLs and raw errors unstructured; we log our own
-
 
 class UpstreamError(ApiError):
     """An error talking to SMS, already mapped to the status this API answers with."""
@@ -74,46 +67,9 @@ class RawPage:
     status: int = 200
 
 
-class _PerRequestTimeoutConfig(HttpConfig):
-    """``HttpClient`` reads ``config.timeout`` on every request; a thread-local override lets each
-    request (including concurrent page fetches) use its own deadline-capped timeout."""
-
-    _override = threading.local()
-
-    @property
-    def timeout(self) -> Any:
-        return getattr(self._override, "value", None) or self._timeout
-
-    @timeout.setter
-    def timeout(self, value: Any) -> None:
-        self._timeout = value
-
-
-class _NoRaiseExceptionHandler(ExceptionHandler):
-    """The SDK's handler reads ``response.text`` whole (unbounded, decompressed) to build its
-    exception; ours leaves the streamed response alone and ``list_tasks_raw`` maps every status."""
-
-    def handle_exception(self, request: Any, response: Any) -> None:
-        return None
-
-
-class _Transport(HttpClient):
-    """The SDK's client with its own session retry off: its ``HttpAdapter`` retries 429 itself
-    (urllib3 ``Retry``, ``status_forcelist=[429]``) before we see it, ignoring ``Retry-After``
-    and raising an error that names the upstream host and query. Retries are ``shared.transport.retry``'s;
-    the adapter's connections obey ``deadline_guard``."""
-
-    def _init_session(self) -> requests.Session:
-        session = requests.Session()
-        # No proxy variables, ``.netrc`` or CA-bundle variables read from the environment on every
-        # request (two ``os.environ`` walks and a file lookup: 9% of a page); a proxy is the
-        # SDK's ``HttpConfig.proxy``, passed explicitly (docs/performance.md).
-        session.trust_env = False
-        adapter = GuardedAdapter(pool_connections=self._config.pool_connections,
-                                 pool_maxsize=self._config.pool_maxsize)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+# What ``requests`` adds to every request of the SDK's session, so the wire stays the SDK's
+# (tests/integration/test_sdk_parity.py).
+_SESSION_HEADERS = {"Accept": "*/*", "Connection": "keep-alive"}
 
 
 def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCredentials:
@@ -151,19 +107,13 @@ class SmsTasksClient:
         self.endpoints = endpoints
         self._credentials = credentials
         self._settings = settings
-        config = _PerRequestTimeoutConfig(
-            timeout=(settings.connect_timeout, settings.read_timeout),
-            retry_times=0,  # retries are ours: bounded by the function's deadline
-            pool_connections=2,
-            pool_maxsize=max(10, settings.scan_concurrency),
-        )
-        config.ignore_ssl_verification = not settings.verify_tls
-        self._config = config
-        self._http = _Transport(config, None, _NoRaiseExceptionHandler(), _sdk_logger)
-        self._user_agent = _user_agent(config)
+        # The SDK signs; urllib3 carries (a pool per instance, connections guarded by the deadline).
+        self._pool = guarded_pool(endpoints[0], maxsize=max(10, settings.scan_concurrency),
+                                  verify_tls=settings.verify_tls)
+        self._user_agent = _user_agent()
 
     def close(self) -> None:
-        self._http.close()
+        self._pool.close()
 
     def _signed_request(self, params: list[tuple[str, str]]) -> SdkRequest:
         url = urlparse(self.endpoints[0])  # the SDK's SMS regions each have one endpoint
@@ -177,11 +127,10 @@ class SmsTasksClient:
             header_params={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate",
                            "User-Agent": self._user_agent},
             body="",
-            stream=True,  # read by read_capped: bounded, and inside the deadline guard
         )
         # What ``process_auth_request`` does, minus its hop through the SDK's thread pool: that hop
         # costs ~0.1 ms per page and a thread start on the first request of a cold instance.
-        self._credentials.process_sts(self._http)
+        self._credentials.process_sts(None)  # AK/SK given: no STS or metadata lookup to do
         return self._credentials.sign_request(request)
 
     def list_tasks_raw(self, params: list[tuple[str, str]], deadline: Deadline) -> RawPage:
@@ -191,19 +140,15 @@ class SmsTasksClient:
             raise _timeout_error("the function's remaining time ran out before calling SMS")
         timeout = (deadline.cap(self._settings.connect_timeout), deadline.cap(self._settings.read_timeout))
         start = time.perf_counter()
-        _PerRequestTimeoutConfig._override.value = timeout
-        try:
-            with deadline_guard(deadline.remaining()) as guard:
-                try:
-                    status, headers, content = self._exchange(params)
-                except Exception as exc:
-                    if guard.fired:
-                        raise _out_of_time(start) from None
-                    raise _transport_error(exc, timeout) from None
-                if guard.fired:  # a body that ends with the connection looks whole when cut
-                    raise _out_of_time(start)
-        finally:
-            _PerRequestTimeoutConfig._override.value = None
+        with deadline_guard(deadline.remaining()) as guard:
+            try:
+                status, headers, content = self._exchange(params, timeout)
+            except Exception as exc:
+                if guard.fired:
+                    raise _out_of_time(start) from None
+                raise _transport_error(exc, timeout) from None
+            if guard.fired:  # a body that ends with the connection looks whole when cut
+                raise _out_of_time(start)
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         if not 200 <= status < 300:
             raise _status_error(status, headers, content)
@@ -212,22 +157,27 @@ class SmsTasksClient:
         return RawPage(content=content, request_id=headers.get("X-Request-Id"), elapsed_ms=elapsed_ms,
                        status=status)
 
-    def _exchange(self, params: list[tuple[str, str]]) -> tuple[int, Any, bytes]:
-        response = self._http.do_request_sync(self._signed_request(params))
+    def _exchange(self, params: list[tuple[str, str]], timeout: tuple[float, float]) -> tuple[int, Any, bytes]:
+        request = self._signed_request(params)
+        response = self._pool.urlopen("GET", request.uri, headers={**_SESSION_HEADERS, **request.header_params},
+                                      retries=False, redirect=False, preload_content=False, decode_content=True,
+                                      timeout=Timeout(connect=timeout[0], read=timeout[1]))
         try:
-            return response.status_code, response.headers, read_capped(response, self._settings.max_body_bytes)
-        finally:
-            response.close()
+            content = read_capped(response, self._settings.max_body_bytes)
+        except BaseException:
+            response.close()  # part of a body is left: the connection can't be reused
+            response.release_conn()
+            raise
+        response.release_conn()
+        return response.status, response.headers, content
 
 
-def _user_agent(config: HttpConfig) -> str:
-    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``)."""
-    extra = config.user_agent
-    if extra is None:
-        from huaweicloudsdkcore.http.user_agent import user_agent_string
+def _user_agent() -> str:
+    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``; its
+    ``HttpConfig.user_agent`` is None by default, so the core's environment string follows)."""
+    from huaweicloudsdkcore.http.user_agent import user_agent_string
 
-        extra = user_agent_string
-    return "; ".join(filter(None, [SDK_AGENT, extra]))
+    return "; ".join(filter(None, [SDK_AGENT, user_agent_string]))
 
 
 def _out_of_time(start: float) -> UpstreamError:
@@ -236,31 +186,25 @@ def _out_of_time(start: float) -> UpstreamError:
 
 
 def _transport_error(exc: Exception, timeout: tuple[float, float]) -> UpstreamError:
-    """A failure before a whole answer was read. Never the exception's text: urllib3 and the
-    SDK put the upstream host, port and query into it."""
+    """A failure before a whole answer was read. Never the exception's text: urllib3 puts the
+    upstream host, port and query into it."""
     if isinstance(exc, BodyTooLarge):
         return _bad_gateway("SMSFN.0514", f"SMS's answer is larger than {exc.limit} bytes (SMS_MAX_BODY_BYTES); "
                             "reading stopped there", retryable=False)
-    if isinstance(exc, Timeout):  # read timeouts: the SDK lets requests' own exception through
-        return _timeout_error(f"SMS did not answer within {timeout[1]:.2f}s ({type(exc).__name__})")
-    if isinstance(exc, RequestTimeoutException):
-        return _timeout_error("SMS did not answer in time")
-    if isinstance(exc, ConnectionException):
+    if isinstance(exc, NewConnectionError):  # refused, unreachable, no such name
         if _caused_by_timeout(exc):
-            return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s (connect/read)")
+            return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s (connect)")
         return _bad_gateway("SMSFN.0502", f"cannot connect to SMS: {type(exc).__name__}", retryable=True)
-    if isinstance(exc, RequestException):  # e.g. the connection broke mid-body: the SDK lets it through
-        return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
-    if isinstance(exc, SdkException):
-        return _bad_gateway("SMSFN.0502", f"SMS call failed: {type(exc).__name__}", retryable=False)
-    if isinstance(exc, (OSError, HTTPError)):  # urllib3's own, when requests did not wrap them
+    if _caused_by_timeout(exc):
+        return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s (connect/read)")
+    if isinstance(exc, (OSError, HTTPError)):  # the connection broke, TLS failed, a body cut mid-way
         return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
     raise exc
 
 
 def _caused_by_timeout(exc: BaseException) -> bool:
-    """The SDK turns every ``requests.ConnectionError`` into ``ConnectionException``, including
-    connect timeouts and read timeouts that urllib3 wrapped in ``MaxRetryError``; look beneath."""
+    """A timeout, however wrapped (urllib3 files refused connections under timeouts too: those are
+    not, unless a timeout lies beneath)."""
     seen: set[int] = set()
     pending: list[Any] = [exc]
     while pending:
@@ -268,9 +212,7 @@ def _caused_by_timeout(exc: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, NewConnectionError):  # refused: urllib3 files it under timeouts
-            continue
-        if isinstance(current, (Timeout, urllib3_timeout)):
+        if isinstance(current, (TimeoutError, urllib3_timeout)) and not isinstance(current, NewConnectionError):
             return True
         if isinstance(current, BaseException):
             pending += [current.__context__, current.__cause__, *current.args]

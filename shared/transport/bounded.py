@@ -31,6 +31,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
+from urllib3.util import parse_url
 
 CHUNK_BYTES = 64 * 1024
 
@@ -191,18 +193,43 @@ class GuardedAdapter(HTTPAdapter):
         self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
-def read_capped(response: requests.Response, limit: int, *, truncate: bool = False) -> bytes:
-    """The decoded body of a streamed response, at most ``limit`` bytes: past it, ``BodyTooLarge``
-    (or, with ``truncate``, the first ``limit`` bytes). Reading stops at the cap either way."""
+def guarded_pool(url: str, *, maxsize: int, verify_tls: bool) -> HTTPConnectionPool:
+    """A urllib3 pool for the origin of ``url`` whose connections obey ``deadline_guard``, with
+    nothing between the caller and urllib3 (no ``requests`` session: its per-request merging of
+    settings and adapters cost a third of a loopback page; docs/performance.md). TLS is checked
+    against ``certifi``'s bundle, the one ``requests`` (and so the SDK) uses."""
+    parts = parse_url(url)
+    host = parts.host or ""
+    if parts.scheme == "https":
+        import certifi
+
+        return _GuardedHTTPSPool(host, parts.port or 443, maxsize=maxsize, block=False,
+                                 cert_reqs="CERT_REQUIRED" if verify_tls else "CERT_NONE",
+                                 ca_certs=certifi.where() if verify_tls else None,
+                                 assert_hostname=None if verify_tls else False)
+    return _GuardedHTTPPool(host, parts.port or 80, maxsize=maxsize, block=False)
+
+
+def read_capped(response: requests.Response | HTTPResponse, limit: int, *, truncate: bool = False) -> bytes:
+    """The decoded body of a streamed response (``requests``' or urllib3's), at most ``limit``
+    bytes: past it, ``BodyTooLarge`` (or, with ``truncate``, the first ``limit`` bytes). Reading
+    stops at the cap either way. The chunks are joined once at the end: one copy of the body."""
     declared = response.headers.get("Content-Length", "")
     identity = response.headers.get("Content-Encoding", "identity").strip().lower() in ("", "identity")
     if not truncate and identity and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=min(CHUNK_BYTES, limit + 1)):
-        body += chunk
-        if len(body) > limit:
+    size = min(CHUNK_BYTES, limit + 1)
+    if isinstance(response, HTTPResponse):
+        stream = response.stream(size, decode_content=True)
+    else:
+        stream = response.iter_content(chunk_size=size)
+    chunks: list[bytes] = []
+    read = 0
+    for chunk in stream:
+        chunks.append(chunk)
+        read += len(chunk)
+        if read > limit:
             if truncate:
-                return bytes(body[:limit])
+                return b"".join(chunks)[:limit]
             raise BodyTooLarge(limit)
-    return bytes(body)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
