@@ -1,14 +1,15 @@
-"""The SMS ``ListTasks`` call through the official SDK core, returning the raw JSON.
+"""The SMS ``ListTasks`` call signed by the official SDK core, returning the raw JSON.
 
-The SDK does what it is good at: AK/SK signing (``BasicCredentials``, security tokens) of the very
-request ``SmsClient.list_tasks`` sends. urllib3 carries it, on a pool of connections guarded by the
-deadline (``shared.transport.bounded``), with the headers the SDK's ``requests`` session adds, so
-the wire is the SDK's (tests/integration/test_sdk_parity.py). We skip on purpose: the SDK's
-``HttpClient`` and its ``requests`` session (a third of a loopback page: settings merged, proxies
-and ``.netrc`` looked up, adapters chosen on every request; docs/performance.md), building model
-objects (3x the cost of the fetch, and they silently drop unknown fields we want to validate) and
-``huaweicloudsdkcore.client`` itself (it imports ``requests_toolbelt`` for multipart uploads,
-cold-start time this read-only call never needs).
+The SDK does what it is good at: AK/SK signing, with its ``Signer`` as ``BasicCredentials.sign_request``
+calls it (plus the security token and project id headers that method adds), of the very request
+``SmsClient.list_tasks`` sends. Its credentials module is not imported: it pulls ``requests`` in (half
+of a cold start's imports) for STS and metadata lookups that AK/SK credentials never make. urllib3
+carries the request, on a pool of connections guarded by the deadline (``shared.transport.bounded``),
+with the headers the SDK's ``requests`` session adds, so the wire is the SDK's (tests/integration/
+test_sdk_parity.py). Skipped on purpose: the SDK's ``HttpClient`` and its ``requests`` session
+(settings merged, proxies and ``.netrc`` looked up, adapters chosen on every request;
+docs/performance.md), model objects (3x the cost of the fetch, and they silently drop unknown fields
+we want to validate) and ``huaweicloudsdkcore.client`` (``requests_toolbelt``, for uploads).
 
 One client is built per warm instance and reused; it is rebuilt only when the endpoint or the
 credentials change (FunctionGraph rotates agency credentials)."""
@@ -18,12 +19,12 @@ import hashlib
 import json
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.sdk_request import SdkRequest
+from huaweicloudsdkcore.signer.signer import Signer
 from urllib3 import Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
@@ -72,7 +73,17 @@ class RawPage:
 _SESSION_HEADERS = {"Accept": "*/*", "Connection": "keep-alive"}
 
 
-def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCredentials:
+@dataclass(frozen=True)
+class Credentials:
+    """What ``BasicCredentials`` holds for signing (the ``Signer`` reads ``ak`` and ``sk``)."""
+
+    ak: str = field(repr=False)
+    sk: str = field(repr=False)
+    project_id: str | None = None
+    security_token: str | None = field(default=None, repr=False)
+
+
+def _credentials(settings: Settings, invocation: Invocation | None) -> Credentials:
     """First found wins: the function agency's temporary credentials, then the SDK's env names."""
     if invocation is not None and invocation.credentials is not None:
         c = invocation.credentials
@@ -88,10 +99,7 @@ def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCred
         register_secret(secret)
     # /v3/tasks has no project in its path; a project id is passed along when given, and the
     # endpoint is resolved here, so the SDK never calls IAM to look one up.
-    creds = BasicCredentials(ak, sk, settings.project_id)
-    if token:
-        creds.with_security_token(token)
-    return creds
+    return Credentials(ak, sk, settings.project_id or None, token or None)
 
 
 def _endpoints(settings: Settings) -> list[str]:
@@ -103,9 +111,10 @@ def _endpoints(settings: Settings) -> list[str]:
 
 
 class SmsTasksClient:
-    def __init__(self, endpoints: list[str], credentials: BasicCredentials, settings: Settings) -> None:
+    def __init__(self, endpoints: list[str], credentials: Credentials, settings: Settings) -> None:
         self.endpoints = endpoints
         self._credentials = credentials
+        self._signer = Signer(credentials)
         self._settings = settings
         # The SDK signs; urllib3 carries (a pool per instance, connections guarded by the deadline).
         self._pool = guarded_pool(endpoints[0], maxsize=max(10, settings.scan_concurrency),
@@ -128,10 +137,14 @@ class SmsTasksClient:
                            "User-Agent": self._user_agent},
             body="",
         )
-        # What ``process_auth_request`` does, minus its hop through the SDK's thread pool: that hop
-        # costs ~0.1 ms per page and a thread start on the first request of a cold instance.
-        self._credentials.process_sts(None)  # AK/SK given: no STS or metadata lookup to do
-        return self._credentials.sign_request(request)
+        # What ``BasicCredentials.sign_request`` adds before its ``Signer`` (HMAC-SHA256, the
+        # request's default algorithm) signs, in its order, without ``process_auth_request``'s hop
+        # through the SDK's thread pool; the parity test holds the result to SmsClient's.
+        if self._credentials.project_id:
+            request.header_params["X-Project-Id"] = self._credentials.project_id
+        if self._credentials.security_token:
+            request.header_params["X-Security-Token"] = self._credentials.security_token
+        return self._signer.sign(request)
 
     def list_tasks_raw(self, params: list[tuple[str, str]], deadline: Deadline) -> RawPage:
         """One signed ``GET /v3/tasks``; raises ``UpstreamError`` with the status to answer with.
@@ -266,7 +279,7 @@ _lock = threading.Lock()
 _cached: tuple[str, SmsTasksClient] | None = None
 
 
-def _fingerprint(endpoints: list[str], creds: BasicCredentials, settings: Settings) -> str:
+def _fingerprint(endpoints: list[str], creds: Credentials, settings: Settings) -> str:
     # A hash, so the cache key held in memory is not itself a copy of the secrets.
     parts = [*endpoints, creds.ak or "", creds.sk or "", creds.security_token or "",
              str(settings.connect_timeout), str(settings.read_timeout), str(settings.verify_tls),

@@ -25,14 +25,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.response import HTTPResponse
 from urllib3.util import parse_url
+
+if TYPE_CHECKING:  # ``requests`` itself is not loaded here: the SMS client never needs it
+    import requests
 
 CHUNK_BYTES = 64 * 1024
 
@@ -43,10 +44,6 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the body is larger than {limit} bytes")
         self.limit = limit
-
-
-class DeadlineExceeded(requests.Timeout):
-    """The exchange was cut because the deadline came before its end."""
 
 
 class Guard:
@@ -163,7 +160,7 @@ class _GuardedHTTPSConnection(HTTPSConnection):
         _attach(self.sock)  # the TLS socket (the plain one handed its descriptor over)
 
 
-class _GuardedHTTPPool(HTTPConnectionPool):
+class GuardedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _GuardedHTTPConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
@@ -172,25 +169,13 @@ class _GuardedHTTPPool(HTTPConnectionPool):
         return conn
 
 
-class _GuardedHTTPSPool(HTTPSConnectionPool):
+class GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
         conn = super()._get_conn(timeout)
         _attach(conn.sock)
         return conn
-
-
-class GuardedAdapter(HTTPAdapter):
-    """An adapter whose connections obey ``deadline_guard``; retries are never urllib3's."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_retries", 0)
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
 
 
 def guarded_pool(url: str, *, maxsize: int, verify_tls: bool) -> HTTPConnectionPool:
@@ -203,11 +188,11 @@ def guarded_pool(url: str, *, maxsize: int, verify_tls: bool) -> HTTPConnectionP
     if parts.scheme == "https":
         import certifi
 
-        return _GuardedHTTPSPool(host, parts.port or 443, maxsize=maxsize, block=False,
+        return GuardedHTTPSPool(host, parts.port or 443, maxsize=maxsize, block=False,
                                  cert_reqs="CERT_REQUIRED" if verify_tls else "CERT_NONE",
                                  ca_certs=certifi.where() if verify_tls else None,
                                  assert_hostname=None if verify_tls else False)
-    return _GuardedHTTPPool(host, parts.port or 80, maxsize=maxsize, block=False)
+    return GuardedHTTPPool(host, parts.port or 80, maxsize=maxsize, block=False)
 
 
 def read_capped(response: requests.Response | HTTPResponse, limit: int, *, truncate: bool = False) -> bytes:
