@@ -1,6 +1,6 @@
 """``python -m bench.profile``: where the time of one page and of one scan goes.
 
-Wraps the steps of the project's path with timers (signing: ``BasicCredentials.sign_request``;
+Wraps the steps of the project's path with timers (signing: ``SmsTasksClient._signed_request``;
 network: ``SmsTasksClient._exchange``, the request sent and the whole body read; decoding and
 checking: ``decode_page``, split by timing msgspec's untyped decode of the same bytes as the
 "decoding" part) and reports each as a share of the wall time; "our code" is the rest (settings,
@@ -41,16 +41,14 @@ def _timed(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
 
 @contextlib.contextmanager
 def _instrumented() -> Iterator[None]:
-    from huaweicloudsdkcore.auth.credentials import BasicCredentials
-
     from shared.read import pager, sms_client
     from shared.validation import decode
 
-    saved = [(BasicCredentials, "sign_request"), (sms_client.SmsTasksClient, "_exchange"),
-             (pager, "decode_page")]
+    client = sms_client.SmsTasksClient
+    saved = [(client, "_signed_request"), (client, "_exchange"), (pager, "decode_page")]
     originals = [getattr(owner, name) for owner, name in saved]
-    BasicCredentials.sign_request = _timed("signing", BasicCredentials.sign_request)
-    sms_client.SmsTasksClient._exchange = _timed("network", sms_client.SmsTasksClient._exchange)
+    client._signed_request = _timed("signing", client._signed_request)
+    client._exchange = _timed("network", client._exchange)
     untyped = msgspec.json.Decoder()
     checked = decode.decode_page
 

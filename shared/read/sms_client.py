@@ -155,7 +155,7 @@ class SmsTasksClient:
         start = time.perf_counter()
         with deadline_guard(deadline.remaining()) as guard:
             try:
-                status, headers, content = self._exchange(params, timeout)
+                status, headers, content = self._exchange(self._signed_request(params), timeout)
             except Exception as exc:
                 if guard.fired:
                     raise _out_of_time(start) from None
@@ -170,8 +170,7 @@ class SmsTasksClient:
         return RawPage(content=content, request_id=headers.get("X-Request-Id"), elapsed_ms=elapsed_ms,
                        status=status)
 
-    def _exchange(self, params: list[tuple[str, str]], timeout: tuple[float, float]) -> tuple[int, Any, bytes]:
-        request = self._signed_request(params)
+    def _exchange(self, request: SdkRequest, timeout: tuple[float, float]) -> tuple[int, Any, bytes]:
         response = self._pool.urlopen("GET", request.uri, headers={**_SESSION_HEADERS, **request.header_params},
                                       retries=False, redirect=False, preload_content=False, decode_content=True,
                                       timeout=Timeout(connect=timeout[0], read=timeout[1]))
