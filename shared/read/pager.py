@@ -232,16 +232,22 @@ class Scanner:
 
         The first window of pages is asked for at once, before ``count`` is known: offsets are
         ``offset + k * size`` whatever the fleet, and only the end is unknown. ``count`` from the
-        last scan of the same query on this instance (``_count_hints``) bounds that window; a
-        first scan speculates one window. Pages the answer shows to lie past the end are dropped
-        unread (at most ``concurrency - 1`` requests, once per instance and query)."""
+        last scan of the same query on this instance (``_count_hints``) bounds that window; an
+        unfiltered query's first scan speculates one window, a filtered one's asks for its first
+        page alone. Pages the answer shows to lie past the end are dropped unread (at most
+        ``concurrency - 1`` requests, once per instance and query)."""
         start = time.perf_counter()
         size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
         cap_end = query.offset + self.max_tasks  # known before any answer; ``count`` may end it sooner
         hint_key = _hint_key(self.client, query)
         hint = _count_hints.get(hint_key)
         guess_end = cap_end if hint is None else min(cap_end, max(hint, query.offset + 1))
-        offsets = [o for o in range(query.offset, guess_end, size) if o <= SMS_MAX_OFFSET][: self.concurrency]
+        window = self.concurrency
+        if hint is None and query.filters:
+            # A filtered query (a task id, a state, a name) is mostly one page: without a count
+            # seen for it, speculating would cost SMS up to ``concurrency - 1`` wasted calls each time.
+            window = 1
+        offsets = [o for o in range(query.offset, guess_end, size) if o <= SMS_MAX_OFFSET][:window]
         result = ScanResult()
         ids = TaskIds()
         self._window(query, size, offsets or [query.offset], cap_end, result, on_page, ids, hint_key)

@@ -249,6 +249,31 @@ def test_a_wrong_count_hint_only_costs_requests() -> None:
     assert sorted(grown.calls) == [(o, 100) for o in range(0, 1000, 100)]
 
 
+def test_a_filtered_query_without_a_count_seen_asks_for_its_first_page_alone() -> None:
+    # Event lookups (a task id, a state) are mostly one page and rarely repeat: no speculation.
+    pager._count_hints.clear()
+    client = FakeClient(count=250)
+    filtered = TaskQuery(limit=100, offset=0, limit_given=True, all_pages=True, filters={"state": "RUNNING"})
+    second_asked = threading.Event()
+    asked_while_first_held: list[bool] = []
+
+    def hold_first(number: int, dl: Any) -> None:
+        if number == 2:
+            second_asked.set()
+        if number == 1:  # a speculating scan would ask for page 2 meanwhile
+            asked_while_first_held.append(second_asked.wait(0.5))
+
+    client.fail = hold_first
+    pages, _, result = collect(fake_scanner(client, concurrency=8), filtered)
+    assert asked_while_first_held == [False]
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 50)]  # the last page asked to the end
+    assert len(pages) == 3 and not result.partial
+    client.calls.clear()
+    client.fail = None
+    collect(fake_scanner(client, concurrency=8), filtered)  # now its count is known: one window
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 100)]
+
+
 def test_speculated_pages_respect_the_cap() -> None:
     pager._count_hints.clear()
     client = FakeClient(count=10_000)
