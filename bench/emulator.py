@@ -31,9 +31,10 @@ PROJECT_ID = "bench-project"
 class EmulatorProcess:
     """``python -m local.sms_emulator`` serving exactly ``tasks`` tasks on a free loopback port."""
 
-    def __init__(self, tasks: int, dataset: str = "fleet") -> None:
+    def __init__(self, tasks: int, dataset: str = "fleet", delay_ms: int = 0) -> None:
         self.tasks = tasks
         self.dataset = dataset  # fleet-cjk: every task named in CJK
+        self.delay_ms = delay_ms
         self.url = ""
         self._proc: subprocess.Popen[str] | None = None
 
@@ -41,7 +42,7 @@ class EmulatorProcess:
         generated = self.tasks - len(fleet.load_doc_tasks())  # the fleet dataset adds the doc's examples
         env = {**os.environ, "SMS_EMULATOR_AK": LOCAL_AK, "SMS_EMULATOR_SK": LOCAL_SK}
         cmd = [sys.executable, "-m", "local.sms_emulator", "--host", "127.0.0.1", "--port", "0",
-               "--dataset", self.dataset, "--tasks", str(generated), "--warm"]
+               "--dataset", self.dataset, "--tasks", str(generated), "--warm", "--delay-ms", str(self.delay_ms)]
         self._proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                       text=True)
         assert self._proc.stdout is not None
@@ -69,6 +70,11 @@ class EmulatorProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def set_delay(self, delay_ms: int) -> None:
+        """Every later ``GET /v3/tasks`` answers ``delay_ms`` late (a real SMS page: 50-400 ms)."""
+        requests.post(f"{self.url}/_emulator/faults", timeout=30, json={"delay_ms": delay_ms}).raise_for_status()
+        self.delay_ms = delay_ms
 
     def answer_next(self, body: Any) -> None:
         """The next ``GET /v3/tasks`` is answered 200 with ``body`` (a fault of the emulator's)."""

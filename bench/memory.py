@@ -2,6 +2,7 @@
 process (``bench/children/summary_rss.py``) while the emulator serves from its own process."""
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -11,11 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from bench import raw as rawmod
 from bench.common import ROOT, Sample, interleave, table
-from bench.emulator import EmulatorProcess, RawFetcher
-from bench.scan import RAW_WORKERS, raw_stream_scan
+from bench.emulator import EmulatorProcess
+from bench.scan import PAGE
 
 REPEATS = 3
+RAW_WORKERS = (8, 16)
 CHILD = ROOT / "bench" / "children" / "summary_rss.py"
 
 
@@ -41,25 +44,32 @@ def summary_child(emulator: EmulatorProcess) -> dict[str, Any]:
     return out
 
 
-def _fastest_workers(fetcher: RawFetcher, pools: dict[int, ThreadPoolExecutor]) -> int:
-    calibration = interleave({str(n): (lambda p=pool: raw_stream_scan(fetcher, p)) for n, pool in pools.items()},
-                             repeats=1, warmup=0)
-    return min(pools, key=lambda n: calibration[str(n)].median)
+def _fastest(candidates: list[rawmod.RawClient], pools: dict[int, ThreadPoolExecutor],
+             total: int) -> tuple[rawmod.RawClient, int]:
+    """The fastest raw client and worker count over the whole fleet, one untimed round each."""
+    calibration = interleave({f"{i} {n}": functools.partial(rawmod.scan, c, pool, PAGE, total)
+                              for i, c in enumerate(candidates) for n, pool in pools.items()}, repeats=1, warmup=0)
+    name = min(calibration, key=lambda k: calibration[k].median)
+    index, workers = name.split()
+    return candidates[int(index)], int(workers)
 
 
 def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
-    """Peak RSS per fleet, plus the summary's time against the raw concurrent scan of the same
-    pages (``bench.scan.raw_stream_scan``, the fastest worker count, keeping no task), run in the
-    same rounds."""
+    """Peak RSS per fleet, plus the summary's time against the fastest raw concurrent scan of the
+    same pages (``bench.raw``: the fastest of the four competent clients and of ``RAW_WORKERS``,
+    calibrated on the largest fleet, keeping no task), run in the same rounds."""
     peak = {e.tasks: Sample(f"summary of {e.tasks} tasks, peak RSS", unit="MiB") for e in emulators}
     base = {e.tasks: Sample(f"  after imports ({e.tasks})", unit="MiB") for e in emulators}
     took = {e.tasks: Sample(f"  summary time ({e.tasks})") for e in emulators}
     raw = {e.tasks: Sample(f"  raw concurrent scan ({e.tasks})") for e in emulators}
     pages = {}
-    fetchers = {e.tasks: RawFetcher(e.url) for e in emulators}
+    competent = {e.tasks: rawmod.clients(e.url)[0] for e in emulators}
     pools = {n: ThreadPoolExecutor(max_workers=n) for n in RAW_WORKERS}
     try:
-        best = {e.tasks: _fastest_workers(fetchers[e.tasks], pools) for e in emulators}
+        largest = max(emulators, key=lambda e: e.tasks).tasks
+        chosen, workers = _fastest(competent[largest], pools, largest)
+        index = competent[largest].index(chosen)
+        best = {n: competent[n][index] for n in competent}
         for round_no in range(REPEATS):
             for emulator in emulators if round_no % 2 == 0 else emulators[::-1]:
                 n = emulator.tasks
@@ -69,20 +79,21 @@ def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:
                 took[n].values.append(out["elapsed_ms"])
                 pages[n] = out["pages"]
                 start = time.perf_counter()
-                assert raw_stream_scan(fetchers[n], pools[best[n]]) == n
+                assert rawmod.scan(best[n], pools[workers], PAGE, n) == n
                 raw[n].values.append((time.perf_counter() - start) * 1000.0)
     finally:
         for pool in pools.values():
             pool.shutdown()
-        for fetcher in fetchers.values():
-            fetcher.close()
+        for clients in competent.values():
+            for transport in {c.transport for c in clients}:
+                transport.close()
     rows = [s for e in emulators for s in (peak[e.tasks], base[e.tasks], took[e.tasks], raw[e.tasks])]
     table("memory: timer summary (shared.summary.summarise.summarise) in a fresh process", rows,
           note="peak = the child's VmHWM (ru_maxrss is no use here: Linux carries the parent's peak into it\n"
                "across fork+exec); the emulator runs in another process; "
                + ", ".join(f"{n} tasks = {p} pages" for n, p in pages.items())
-               + "\nraw = SDK-signed GETs + json.loads on the fastest of " + str(RAW_WORKERS) + " threads: "
-               + ", ".join(f"{n} tasks: {w}" for n, w in best.items()))
+               + f"\nraw = the fastest raw client ({chosen.name}) on the fastest of {RAW_WORKERS} threads "
+               f"({workers}), keeping no task")
     out: dict[str, Sample] = {str(n): s for n, s in peak.items()}
     out.update({f"time {n}": s for n, s in took.items()})
     out.update({f"raw {n}": s for n, s in raw.items()})

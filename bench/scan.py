@@ -1,38 +1,40 @@
-"""*scan*: every page of a 10,000-task fleet through the project's path, against the naive
-sequential SDK loop and the fastest raw fetch.
+"""*scan*: every page of a 10,000-task fleet through the HTTP function's handler
+(``GET /v3/tasks?all=true&limit=200``, API Gateway event in, response out), against the naive
+sequential SDK loop and the fastest competent raw clients (``bench.raw``).
 
-* project: ``read_tasks`` with ``all=true`` (``Scanner.scan``: first page, then the rest
-  concurrently with ``SMS_SCAN_CONCURRENCY`` in flight, in order, count and id checks, each page
-  decoded into the checked types, the pages' task arrays spliced into the body), 200 tasks a page;
-* naive: ``SmsClient.list_tasks`` + ``to_dict()`` page after page, offset += 200;
-* raw: first page, then the rest as concurrent SDK-signed GETs + ``json.loads`` on a thread
-  pool, in order; the worker count is calibrated first and the fastest is kept."""
+* project: the handler with ``all=true`` (``Scanner.scan``: the first window at once, then the
+  rest with ``SMS_SCAN_CONCURRENCY`` in flight, in order, count and id checks, each page decoded
+  into the checked types, the pages' task arrays spliced into the body);
+* raw: the first page, then the rest concurrently on a thread pool, in order, for each of the four
+  raw clients; each is calibrated over ``RAW_WORKERS`` first and runs at its fastest; the fastest of
+  the four is the baseline; floor and lean + same checks the same way;
+* naive: ``SmsClient.list_tasks`` + ``to_dict()`` page after page, offset += 200."""
 from __future__ import annotations
 
-import json
+import functools
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bench import handler
+from bench import raw as rawmod
 from bench.common import Sample, interleave, table
-from bench.emulator import EmulatorProcess, RawFetcher, sdk_client, use_emulator
-from bench.page import BenchContext
-from shared.read.query import parse_query
-from shared.read.tasks import read_tasks
-from shared.scope import Invocation
+from bench.emulator import EmulatorProcess, sdk_client, use_emulator
+from bench.raw import RawClient
 from shared.settings import Settings
+from shared.validation.decode import decode_page
 
 PAGE = 200
 REPEATS = 5
-RAW_WORKERS = (2, 4, 8)
+RAW_WORKERS = (2, 4, 8, 16)
 MAX_PAGES = 1000  # a bound for the naive loop, far above 10,000 / 200
+BEST = "best raw"
 
 
-def project_scan() -> bytes:
-    """What ``GET /v3/tasks?all=true`` builds: the spliced body."""
-    result = read_tasks(parse_query({"all": "true", "limit": str(PAGE)}), Settings.from_env(),
-                        Invocation.from_context(BenchContext()))
-    assert not result.scan.partial, result.scan.partial_reason
-    return result.body()
+def project_scan() -> dict[str, Any]:
+    """What ``GET /v3/tasks?all=true`` answers."""
+    response = handler.call({"all": "true", "limit": str(PAGE)})
+    assert response["headers"].get("X-Scan-Partial") != "true", response["headers"]
+    return response
 
 
 def naive_scan(client: Any) -> list[dict[str, Any]]:
@@ -47,49 +49,55 @@ def naive_scan(client: Any) -> list[dict[str, Any]]:
     return tasks
 
 
-def raw_scan(fetcher: RawFetcher, pool: ThreadPoolExecutor) -> list[dict[str, Any]]:
-    first = fetcher.get(PAGE, 0)
-    tasks: list[dict[str, Any]] = list(first["tasks"])
-    offsets = range(PAGE, first["count"], PAGE)
-    for body in pool.map(lambda offset: fetcher.get(PAGE, offset), offsets):
-        tasks.extend(body["tasks"])
-    return tasks
+class _Checked(RawClient):
+    """The lean transport's bytes through the project's checked decode (warn)."""
+
+    def __init__(self, lean: rawmod.LeanTransport) -> None:
+        super().__init__(lean, None)
+        self.name = "lean + same checks"
+        self._check = functools.partial(decode_page, mode="warn")
+
+    def get(self, limit: int, offset: int = 0) -> Any:
+        page = self._check(self.transport.raw(limit, offset))
+        return {"count": page.count, "tasks": page.tasks}
 
 
-def raw_stream_scan(fetcher: RawFetcher, pool: ThreadPoolExecutor) -> int:
-    """``raw_scan`` that keeps no task (as a streaming summary keeps none): the number read."""
-    first = fetcher.get(PAGE, 0)
-    read = len(first["tasks"])
-    for body in pool.map(lambda offset: fetcher.get(PAGE, offset), range(PAGE, first["count"], PAGE)):
-        read += len(body["tasks"])
-    return read
+def _fastest(client: RawClient, pools: dict[int, ThreadPoolExecutor], total: int) -> int:
+    calibration = interleave({str(n): functools.partial(rawmod.scan, client, pool, PAGE, total)
+                              for n, pool in pools.items()}, repeats=1, warmup=1)
+    return min(pools, key=lambda n: calibration[str(n)].median)
 
 
 def run(emulator: EmulatorProcess) -> dict[str, Sample]:
     use_emulator(emulator)
-    fetcher = RawFetcher(emulator.url)
-    client = sdk_client(emulator.url)
+    competent, floor, lean = rawmod.clients(emulator.url)
+    checked = _Checked(lean)
+    naive_client = sdk_client(emulator.url)
     pools = {n: ThreadPoolExecutor(max_workers=n) for n in RAW_WORKERS}
+    total = emulator.tasks
     try:
-        calibration = interleave({str(n): (lambda p=pool: raw_scan(fetcher, p)) for n, pool in pools.items()},
-                                 repeats=3, warmup=1)
-        best = min(RAW_WORKERS, key=lambda n: calibration[str(n)].median)
-        raw_name = f"raw ({best} threads)"
-        ids = [t["id"] for t in json.loads(project_scan())["tasks"]]  # same tasks, same order, untimed
-        assert ids == [t["id"] for t in raw_scan(fetcher, pools[best])] == [t["id"] for t in naive_scan(client)]
-        assert len(ids) == emulator.tasks
-        samples = interleave({"project": project_scan, raw_name: lambda: raw_scan(fetcher, pools[best]),
-                              "naive": lambda: naive_scan(client)}, repeats=REPEATS, warmup=1)
+        workers = {c.name: _fastest(c, pools, total) for c in (*competent, floor, checked)}
+        for c in (*competent, checked):
+            assert rawmod.scan(c, pools[workers[c.name]], PAGE, total) == total
+        assert project_scan()["body"] and len(naive_scan(naive_client)) == total
+        variants = {"project (handler)": project_scan}
+        variants.update({f"{c.name} ({workers[c.name]} threads)":
+                         functools.partial(rawmod.scan, c, pools[workers[c.name]], PAGE, total)
+                         for c in (*competent, floor, checked)})
+        variants["naive"] = functools.partial(naive_scan, naive_client)
+        samples = interleave(variants, repeats=REPEATS, warmup=1)
     finally:
         for pool in pools.values():
             pool.shutdown()
-        fetcher.close()
+        for transport in {c.transport for c in competent}:
+            transport.close()
+    names = {c.name: f"{c.name} ({workers[c.name]} threads)" for c in (*competent, floor, checked)}
+    best = min((samples[names[c.name]] for c in competent), key=lambda s: s.median)
     concurrency = Settings.from_env().scan_concurrency
-    table(f"scan: all {emulator.tasks} tasks in {PAGE}-task pages ({-(-emulator.tasks // PAGE)} pages), loopback",
-          list(samples.values()), baseline=samples["naive"], also=samples[raw_name],
-          note=f"project = read_tasks(all=true), SMS_SCAN_CONCURRENCY={concurrency}; "
-               f"raw workers calibrated over {RAW_WORKERS}: "
-               + ", ".join(f"{n}={calibration[str(n)].median:.0f} ms" for n in RAW_WORKERS))
-    samples["raw"] = samples.pop(raw_name)
-    samples["raw"].name = raw_name
+    table(f"scan: all {total} tasks in {PAGE}-task pages ({-(-total // PAGE)} pages), loopback",
+          list(samples.values()), baseline=best, also=samples["naive"],
+          note=f"project = the handler, all=true, SMS_SCAN_CONCURRENCY={concurrency}; raw = first page, then the "
+               f"rest concurrently, in order;\nworkers calibrated over {RAW_WORKERS}; best raw = {best.name}")
+    samples[BEST] = best
+    samples["project"] = samples["project (handler)"]
     return samples

@@ -29,7 +29,7 @@ DOC_EXAMPLE_200 = DATA_DIR / "doc_example_200.json"
 
 DEFAULT_SEED = 20251017
 DEFAULT_TASKS = 250
-MAX_TASKS = 50_000
+MAX_TASKS = 70_000  # past SMS's offset limit (65,535): a fleet larger than SMS can page
 
 STATES = (
     "READY", "RUNNING", "SYNCING", "MIGRATE_SUCCESS", "MIGRATE_FAIL",

@@ -36,7 +36,8 @@ also reachable in-process as ``emulator.faults`` (see ``Faults``); a fault body 
 
 Environment: ``SMS_EMULATOR_DATASET`` (fleet|doc), ``SMS_EMULATOR_TASKS``, ``SMS_EMULATOR_AK``,
 ``SMS_EMULATOR_SK``, and for the CLI ``SMS_EMULATOR_HOST``, ``SMS_EMULATOR_PORT``, ``SMS_EMULATOR_AUTH``
-(0 turns checks off), ``SMS_EMULATOR_WARM``."""
+(0 turns checks off), ``SMS_EMULATOR_WARM``, ``SMS_EMULATOR_DELAY_MS`` (a standing per-page latency,
+as ``--delay-ms``: real SMS pages take 50-400 ms, loopback ~1 ms)."""
 from __future__ import annotations
 
 import argparse
@@ -596,7 +597,7 @@ class Emulator:
     def start(self) -> Emulator:
         if self.warm:
             self.store.warm()
-        server = ThreadingHTTPServer((self.host, self.port), _Handler)
+        server = _Server((self.host, self.port), _Handler)
         server.daemon_threads = True
         server.emulator = self  # type: ignore[attr-defined]
         self._server = server
@@ -726,6 +727,12 @@ def _note(response: Response, note: str | None) -> Response:
     return response
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a scan opening 16+ connections at once would see SYNs
+    # dropped and retried a second later, a stall a real SMS endpoint does not have.
+    request_queue_size = 128
+
+
 class _Handler(BaseHTTPRequestHandler):
     """HTTP/1.1 with Content-Length on every answer, so clients keep connections alive."""
 
@@ -820,6 +827,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warm", action="store_true", default=_env_flag("SMS_EMULATOR_WARM", False),
                         help="serialise every task before serving ($SMS_EMULATOR_WARM)")
     parser.add_argument("--verbose", action="store_true", help="log each request on stderr")
+    parser.add_argument("--delay-ms", type=int, default=int(os.environ.get("SMS_EMULATOR_DELAY_MS") or 0),
+                        help="standing latency added to every ListTasks answer, as a real SMS page takes "
+                        "50-400 ms ($SMS_EMULATOR_DELAY_MS; the faults API can change it)")
     args = parser.parse_args(argv)
     auth = not args.no_auth and _env_flag("SMS_EMULATOR_AUTH", True)
     def start(port: int) -> Emulator:
@@ -829,6 +839,7 @@ def main(argv: list[str] | None = None) -> int:
     emulator = ports.start_tool("SMS emulator", ports.EMULATOR, start, args.port)
     if emulator is None:
         return 2
+    emulator.faults.set_delay(args.delay_ms)
     print(emulator.url, flush=True)
     print(f"SMS emulator: dataset={emulator.dataset} tasks={len(emulator.store)} "
           f"auth={'on' if auth else 'off'} ak={emulator.ak}", file=sys.stderr, flush=True)

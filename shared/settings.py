@@ -172,7 +172,7 @@ class Settings:
     read_timeout: float = 10.0  # SMS_READ_TIMEOUT
     validation: ValidationMode = ValidationMode.WARN  # SMS_VALIDATION
     all_max_tasks: int = ALL_MAX_TASKS_DEFAULT  # SMS_ALL_MAX_TASKS
-    scan_concurrency: int = 4  # SMS_SCAN_CONCURRENCY
+    scan_concurrency: int = 16  # SMS_SCAN_CONCURRENCY (docs/performance.md: latency)
     page_retries: int = 2  # SMS_PAGE_RETRIES
     verify_tls: bool = True  # SMS_VERIFY_TLS
     # --- issue 11: bounded upstream bodies ---

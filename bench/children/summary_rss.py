@@ -1,5 +1,6 @@
 """Peak memory of one timer summary: ``shared.summary.summarise.summarise`` over every task of the
-emulator named by ``SMS_ENDPOINT`` (running in another process), in a fresh interpreter.
+emulator named by ``SMS_ENDPOINT`` (running in another process), in a fresh interpreter, with
+``BENCH_DEADLINE_S`` (default 300) as the function's remaining time.
 
 Prints one JSON object: peak RSS (``VmHWM``; ``ru_maxrss`` too, though Linux folds the spawning
 parent's peak into it across fork+exec), the RSS after imports, and what the scan saw."""
@@ -21,7 +22,8 @@ from shared.summary.summarise import summarise  # noqa: E402
 
 after_imports_kib = status_kib("VmRSS")
 start = time.perf_counter()
-summary, result = summarise(parse_query({}), Settings.from_env(), Invocation("bench-rss", Deadline(300.0)),
+deadline = Deadline(float(os.environ.get("BENCH_DEADLINE_S", "300")))
+summary, result = summarise(parse_query({}), Settings.from_env(), Invocation("bench-rss", deadline),
                             now=datetime.now(timezone.utc))
 print(json.dumps({
     "ru_maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

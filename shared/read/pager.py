@@ -1,7 +1,8 @@
 """Reading tasks page by page: one page, or every page of a query (``all=true``, the timer).
 
-A scan fetches its first page to learn ``count``, then the remaining pages in parallel with a
-bounded window (``SMS_SCAN_CONCURRENCY``) and hands them to the consumer strictly in order, so
+A scan asks for its first window of pages at once (their offsets are known before ``count`` is:
+only the end is not), then the rest as the first page's ``count`` says, with a bounded window
+(``SMS_SCAN_CONCURRENCY``), and hands them to the consumer strictly in order, so
 memory holds at most a window of pages and callers that stream (the summary) never hold the
 fleet. Every page's ``count`` must match the first: a fleet that changes mid-scan is reported,
 never silently merged. Retryable failures are retried with backoff inside the deadline; when the
@@ -15,13 +16,12 @@ from __future__ import annotations
 
 import functools
 import re
-import sys
 import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from shared.errors import ApiError
 from shared.read.query import TaskQuery
@@ -36,9 +36,24 @@ SMS_MAX_PAGE = 200
 SMS_MAX_OFFSET = 65535  # the doc's range for offset: beyond it SMS can't be paged
 MAX_KEPT_VIOLATIONS = 100
 _TASK_POINTER = re.compile(r"^/tasks/(\d+)")
-_M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
-_MMAP_THRESHOLD_BYTES = 128 * 1024
 OUT_OF_TIME = "the function's remaining time could not cover the scan"
+MAX_COUNT_HINTS = 64  # queries whose last count an instance remembers
+
+# ``count`` of the last scan per (endpoint, filters) on this instance: how many pages to ask for
+# before the first answer. A hint, never trusted: the first page's own ``count`` decides the scan.
+_count_hints: dict[tuple[str, ...], int] = {}
+
+
+def _hint_key(client: SmsTasksClient, query: TaskQuery) -> tuple[str, ...]:
+    endpoints = getattr(client, "endpoints", None) or [type(client).__name__]
+    params = [f"{k}={v}" for k, v in query.sms_params() if k not in ("limit", "offset")]
+    return (*endpoints, str(query.offset), *params)
+
+
+def _remember_count(key: tuple[str, ...], count: int) -> None:
+    if key not in _count_hints and len(_count_hints) >= MAX_COUNT_HINTS:
+        _count_hints.pop(next(iter(_count_hints)))
+    _count_hints[key] = count
 
 
 class ScanInconsistent(ApiError):
@@ -57,7 +72,9 @@ class ScanInconsistent(ApiError):
         super().__init__(409, "SMSFN.0409", f"the task list changed during the scan: {msg}; read again", extra=extra)
 
 
-def _check_page_size(count: int, offset: int, limit: int, tasks: list[Any]) -> None:
+def _check_size(count: int | None, offset: int, limit: int, tasks: list[Any]) -> None:
+    if count is None:
+        return
     expected = max(0, min(limit, count - offset))
     if len(tasks) != expected:
         raise ScanInconsistent(count, count, offset, got=len(tasks), expected=expected)
@@ -105,6 +122,7 @@ def _rebase(v: Violation, base_index: int) -> Violation:
 
 Decode = Callable[[bytes], DecodedPage]
 OnPage = Callable[[Page], "str | None"]  # a reason to stop, or None to go on
+_T = TypeVar("_T")
 
 
 def _decoded(raw: RawPage, decode: Decode) -> DecodedPage:
@@ -115,6 +133,24 @@ def _decoded(raw: RawPage, decode: Decode) -> DecodedPage:
                             upstream_status=raw.status) from None
 
 
+def _with_retries(call: Callable[[], _T], deadline: Deadline, policy: RetryPolicy,
+                  sleep: Callable[[float], None]) -> tuple[_T, int]:
+    """``call()``, retried on retryable failures (``shared.transport.retry``: a ``Retry-After`` that
+    can't be waited for within the deadline gives the failure back at once); with the retries taken."""
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return call(), attempt - 1
+        except UpstreamError as exc:
+            if not exc.retryable:
+                raise
+            wait = policy.plan(attempt, exc.retry_after, deadline.remaining())
+            if wait.seconds is None:
+                raise
+            sleep(wait.seconds)
+
+
 def fetch_page(
     client: SmsTasksClient,
     params: list[tuple[str, str]],
@@ -123,22 +159,15 @@ def fetch_page(
     decode: Decode,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[RawPage, DecodedPage, int]:
-    """One page, fetched and decoded, with retries on retryable failures (``shared.transport.retry``:
-    a ``Retry-After`` that can't be waited for within the deadline gives the failure back at once);
+    """One page, fetched and decoded, with retries on retryable failures (a garbled body too);
     returns the page, its decoding and how many retries it took."""
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
-            raw = client.list_tasks_raw(params, deadline)
-            return raw, _decoded(raw, decode), attempt - 1
-        except UpstreamError as exc:
-            if not exc.retryable:
-                raise
-            wait = policy.plan(attempt, exc.retry_after, deadline.remaining())
-            if wait.seconds is None:
-                raise
-            sleep(wait.seconds)
+
+    def once() -> tuple[RawPage, DecodedPage]:
+        raw = client.list_tasks_raw(params, deadline)
+        return raw, _decoded(raw, decode)
+
+    (raw, page), retries = _with_retries(once, deadline, policy, sleep)
+    return raw, page, retries
 
 
 class Scanner:
@@ -166,6 +195,20 @@ class Scanner:
     def _fetch_checked(self, params: list[tuple[str, str]]) -> tuple[RawPage, DecodedPage, int]:
         return fetch_page(self.client, params, self.deadline, self.retry, self._decode)
 
+    def _fetch_bytes(self, params: list[tuple[str, str]]) -> tuple[RawPage, int]:
+        """A page's bytes, for the window: decoding waits for the consumer, in order, so a window
+        of pages waiting holds ~0.4 MB each as bytes, not ~3x that as parsed tasks (the GIL
+        serialises decoding either way)."""
+        return _with_retries(lambda: self.client.list_tasks_raw(params, self.deadline), self.deadline,
+                             self.retry, time.sleep)
+
+    def _decode_in_order(self, raw: RawPage, params: list[tuple[str, str]]) -> tuple[RawPage, DecodedPage, int]:
+        try:
+            return raw, _decoded(raw, self._decode), 0
+        except UpstreamError:  # garbled on the way: read that page again, as fetch_page would
+            raw, page, retries = self._fetch_checked(params)
+            return raw, page, retries + 1
+
     def _record(self, result: ScanResult, raw: RawPage, page: DecodedPage, retries: int, base: int) -> None:
         result.pages += 1
         result.retries += retries
@@ -187,32 +230,43 @@ class Scanner:
 
     def scan(self, query: TaskQuery, on_page: OnPage) -> ScanResult:
         """Every page from ``query.offset`` on, up to ``max_tasks`` tasks. A consumer that can take
-        no more returns why: the scan stops there, partial for that reason."""
+        no more returns why: the scan stops there, partial for that reason.
+
+        The first window of pages is asked for at once, before ``count`` is known: offsets are
+        ``offset + k * size`` whatever the fleet, and only the end is unknown. ``count`` from the
+        last scan of the same query on this instance (``_count_hints``) bounds that window; an
+        unfiltered query's first scan speculates one window, a filtered one's asks for its first
+        page alone. Pages the answer shows to lie past the end are dropped unread (at most
+        ``concurrency - 1`` requests, once per instance and query)."""
         start = time.perf_counter()
         size = query.limit if query.limit_given and query.limit > 0 else SMS_MAX_PAGE
-        raw, page, retries = self._fetch_checked(query.sms_params(limit=size, offset=query.offset))
-        result = ScanResult(count=page.count)
-        self._record(result, raw, page, retries, 0)
-        if result.count is not None:
-            _check_page_size(result.count, query.offset, size, page.tasks)
-        first_tasks, first_json = page.tasks, page.tasks_json
-        if len(first_tasks) > self.max_tasks:  # a page larger than the cap (limit > SMS_ALL_MAX_TASKS)
-            first_tasks = first_tasks[: self.max_tasks]
-            first_json = None if first_json is None else truncate_array(first_json, self.max_tasks)
+        cap_end = query.offset + self.max_tasks  # known before any answer; ``count`` may end it sooner
+        hint_key = _hint_key(self.client, query)
+        hint = _count_hints.get(hint_key)
+        guess_end = cap_end if hint is None else min(cap_end, max(hint, query.offset + 1))
+        window = self.concurrency
+        if hint is None and query.filters:
+            # A filtered query (a task id, a state, a name) is mostly one page: without a count
+            # seen for it, speculating would cost SMS up to ``concurrency - 1`` wasted calls each time.
+            window = 1
+        offsets = [o for o in range(query.offset, guess_end, size) if o <= SMS_MAX_OFFSET][:window]
+        result = ScanResult()
         ids = TaskIds()
-        ids.check(first_tasks, query.offset)
-        result.fetched = len(first_tasks)
-        stop = on_page(Page(0, query.offset, first_tasks, raw, first_json))
-        first_ms = raw.elapsed_ms
-        del raw, page, first_tasks, first_json  # not pinned while the other pages stream through
-        if stop:
-            result.partial, result.partial_reason = True, stop
-            return self._done(result, start)
-        if result.count is None:
+        self._window(query, size, offsets or [query.offset], cap_end, result, on_page, ids, hint_key)
+        return self._done(result, start)
+
+    def _out_of_time(self, page_ms: float) -> bool:
+        """True when the remaining time can't cover one more page (1.5x the slowest seen)."""
+        return self.deadline.remaining() * 1000.0 < page_ms * 1.5
+
+    def _after_first(self, query: TaskQuery, size: int, count: int | None, cap_end: int,
+                     result: ScanResult) -> tuple[int, list[int]]:
+        """The end of the scan and every offset to read once the first page told ``count``."""
+        if count is None:
             result.partial, result.partial_reason = True, "SMS gave no count; only the first page was read"
-            return self._done(result, start)
-        end = min(result.count, query.offset + self.max_tasks)
-        if result.count > query.offset + self.max_tasks:
+            return query.offset, []
+        end = min(count, cap_end)
+        if count > cap_end:
             result.partial = True
             result.partial_reason = f"more than the cap of {self.max_tasks} tasks (SMS_ALL_MAX_TASKS)"
         offsets = list(range(query.offset + size, end, size))
@@ -220,95 +274,92 @@ class Scanner:
         if len(reachable) < len(offsets):
             result.partial = True
             result.partial_reason = f"SMS cannot page past offset {SMS_MAX_OFFSET}"
-        if reachable:
-            _bound_malloc_growth()
-            self._rest(query, size, reachable, end, result, on_page, first_ms, ids)
-        return self._done(result, start)
+        return end, reachable
 
-    def _out_of_time(self, page_ms: float) -> bool:
-        """True when the remaining time can't cover one more page (1.5x the slowest seen)."""
-        return self.deadline.remaining() * 1000.0 < page_ms * 1.5
-
-    def _rest(
+    def _window(
         self,
         query: TaskQuery,
         size: int,
-        offsets: list[int],
-        end: int,
+        speculative: list[int],
+        cap_end: int,
         result: ScanResult,
         on_page: OnPage,
-        first_page_ms: float,
         ids: TaskIds,
+        hint_key: tuple[str, ...],
     ) -> None:
-        """Pages after the first: at most ``concurrency`` in flight, handed over in order. Only the
-        window of in-flight pages and the one being consumed are held."""
-        first_count = result.count
-        assert first_count is not None
-        pending: deque[tuple[int, int, Future[tuple[RawPage, DecodedPage, int]]]] = deque()
-        page_ms = max(first_page_ms, 1.0)  # grows to the slowest page seen
-        todo = deque(enumerate(offsets, start=1))
-        fetch = in_scope(self._fetch_checked)  # worker threads log under this invocation's request id
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page") as pool:
-            try:
-                while todo or pending:
-                    while todo and len(pending) < self.concurrency:
-                        if self._out_of_time(page_ms):
-                            result.partial, result.partial_reason = True, OUT_OF_TIME
-                            todo.clear()
-                            break
-                        index, offset = todo.popleft()
-                        limit = min(size, end - offset)
-                        params = query.sms_params(limit=limit, offset=offset)
-                        pending.append((index, offset, pool.submit(fetch, params)))
-                    if not pending:
+        """At most ``concurrency`` pages in flight, handed over in order. Only the window of
+        in-flight pages and the one being consumed are held."""
+        pending: deque[tuple[int, list[tuple[str, str]], Future[tuple[RawPage, int]]]] = deque()
+        page_ms = 1.0  # grows to the slowest page seen
+        end = cap_end  # until the first page tells ``count``
+        todo: deque[int] = deque(speculative)
+        asked: set[int] = set()
+        fetch = in_scope(self._fetch_bytes)  # worker threads log under this invocation's request id
+        pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="sms-page")
+        try:
+            index = 0
+            while todo or pending:
+                while todo and len(pending) < self.concurrency:
+                    if index > 0 and self._out_of_time(page_ms):
+                        result.partial, result.partial_reason = True, OUT_OF_TIME
+                        todo.clear()
                         break
-                    index, offset, future = pending.popleft()
-                    try:
-                        raw, page, retries = future.result()
-                    except UpstreamError as exc:
-                        # A page that failed because the deadline cut it short ends the scan as
-                        # partial (the pages so far are good); with time left, the failure is real.
-                        if not (exc.retryable and self._out_of_time(page_ms)):
-                            raise
-                        result.partial, result.partial_reason = True, f"{OUT_OF_TIME} ({exc.error_code})"
-                        break
-                    page_ms = max(page_ms, raw.elapsed_ms)
+                    offset = todo.popleft()
+                    limit = min(size, end - offset) if offset > query.offset else size
+                    asked.add(offset)
+                    params = query.sms_params(limit=limit, offset=offset)
+                    pending.append((offset, params, pool.submit(fetch, params)))
+                if not pending:
+                    break
+                offset, params, future = pending.popleft()
+                try:
+                    fetched, fetch_retries = future.result()
+                    raw, page, retries = self._decode_in_order(fetched, params)
+                    retries += fetch_retries
+                    del fetched
+                except UpstreamError as exc:
+                    # A page that failed because the deadline cut it short ends the scan as
+                    # partial (the pages so far are good); with time left, the failure is real.
+                    if index == 0 or not (exc.retryable and self._out_of_time(page_ms)):
+                        raise
+                    result.partial, result.partial_reason = True, f"{OUT_OF_TIME} ({exc.error_code})"
+                    break
+                page_ms = max(page_ms, raw.elapsed_ms)
+                if index == 0:
+                    result.count = page.count
+                    _check_size(result.count, offset, size, page.tasks)
+                    end, rest = self._after_first(query, size, result.count, cap_end, result)
+                    if result.count is not None:
+                        _remember_count(hint_key, result.count)
+                    # Speculated pages past the end are dropped unread; the rest are still to ask.
+                    for dropped in [p for p in pending if p[0] >= end]:
+                        dropped[2].cancel()
+                    pending = deque(p for p in pending if p[0] < end)
+                    todo = deque(o for o in rest if o not in asked)
+                    tasks, tasks_json = page.tasks, page.tasks_json
+                    if len(tasks) > self.max_tasks:  # a page larger than the cap (limit > SMS_ALL_MAX_TASKS)
+                        tasks = tasks[: self.max_tasks]
+                        tasks_json = None if tasks_json is None else truncate_array(tasks_json, self.max_tasks)
+                else:
                     seen = page.count
-                    if seen != first_count:
-                        raise ScanInconsistent(first_count, -1 if seen is None else seen, offset)
-                    self._record(result, raw, page, retries, offset - query.offset)
-                    _check_page_size(first_count, offset, min(size, end - offset), page.tasks)
-                    ids.check(page.tasks, offset)
-                    result.fetched += len(page.tasks)
-                    stop = on_page(Page(index, offset, page.tasks, raw, page.tasks_json))
-                    del raw, page, future  # consumed: don't pin it while waiting for the next
-                    if stop:
-                        result.partial, result.partial_reason = True, stop
-                        break
-            finally:
-                for _, _, future in pending:
-                    future.cancel()
+                    if seen != result.count:
+                        raise ScanInconsistent(result.count or 0, -1 if seen is None else seen, offset)
+                    _check_size(result.count, offset, min(size, end - offset), page.tasks)
+                    tasks, tasks_json = page.tasks, page.tasks_json
+                self._record(result, raw, page, retries, offset - query.offset)
+                ids.check(tasks, offset)
+                result.fetched += len(tasks)
+                stop = on_page(Page(index, offset, tasks, raw, tasks_json))
+                index += 1
+                del raw, page, future, tasks, tasks_json  # consumed: don't pin it while waiting for the next
+                if stop:  # the consumer is full: pages still in flight are dropped below
+                    result.partial, result.partial_reason = True, stop
+                    break
+        finally:
+            # Pages still in flight (dropped, or after a failure) end by their deadline guard.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     @staticmethod
     def _done(result: ScanResult, start: float) -> ScanResult:
         result.elapsed_ms = (time.perf_counter() - start) * 1000.0
         return result
-
-
-@functools.cache
-def _bound_malloc_growth() -> None:
-    """Pin glibc's mmap threshold, once per process, before a long scan.
-
-    glibc raises the threshold each time a large mmapped block is freed; after the first page,
-    page-sized buffers (a 200-task body is ~0.4 MB as bytes, again as str) come from the heap
-    instead, and parsed tasks fill the holes they leave, so the heap only grows: RSS of a
-    50,000-task summary grew ~70 MiB with ~10 MiB live. A fixed threshold keeps those buffers
-    mmapped and returned to the OS on free. Anything but Linux/glibc: nothing to do."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes  # deferred: ~3 ms of import that single-page requests never pay
-
-        ctypes.CDLL(None).mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD_BYTES)
-    except (OSError, AttributeError):  # musl and friends have no mallopt
-        pass

@@ -1,10 +1,15 @@
-"""The SMS ``ListTasks`` call through the official SDK core, returning the raw JSON.
+"""The SMS ``ListTasks`` call signed by the official SDK core, returning the raw JSON.
 
-The SDK does what it is good at: AK/SK signing (``BasicCredentials``, security tokens), the pooled
-``requests`` session of its ``HttpClient`` and its exception types. We skip two things on purpose:
-building model objects (3x the cost of the fetch, and they silently drop unknown fields we want
-to validate) and ``huaweicloudsdkcore.client`` itself (it imports ``requests_toolbelt`` for
-multipart uploads, cold-start time this read-only call never needs).
+The SDK does what it is good at: AK/SK signing, with its ``Signer`` as ``BasicCredentials.sign_request``
+calls it (plus the security token and project id headers that method adds), of the very request
+``SmsClient.list_tasks`` sends. Its credentials module is not imported: it pulls ``requests`` in (half
+of a cold start's imports) for STS and metadata lookups that AK/SK credentials never make. urllib3
+carries the request, on a pool of connections guarded by the deadline (``shared.transport.bounded``),
+with the headers the SDK's ``requests`` session adds, so the wire is the SDK's (tests/integration/
+test_sdk_parity.py). Skipped on purpose: the SDK's ``HttpClient`` and its ``requests`` session
+(settings merged, proxies and ``.netrc`` looked up, adapters chosen on every request;
+docs/performance.md), model objects (3x the cost of the fetch, and they silently drop unknown fields
+we want to validate) and ``huaweicloudsdkcore.client`` (``requests_toolbelt``, for uploads).
 
 One client is built per warm instance and reused; it is rebuilt only when the endpoint or the
 credentials change (FunctionGraph rotates agency credentials)."""
@@ -12,21 +17,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-import requests
-from huaweicloudsdkcore.auth.credentials import BasicCredentials
-from huaweicloudsdkcore.exceptions.exception_handler import ExceptionHandler
-from huaweicloudsdkcore.exceptions.exceptions import ConnectionException, RequestTimeoutException, SdkException
-from huaweicloudsdkcore.http.http_client import HttpClient
-from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.sdk_request import SdkRequest
-from requests import RequestException, Timeout
+from huaweicloudsdkcore.signer.signer import Signer
+from urllib3 import Timeout
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
@@ -35,7 +34,7 @@ from shared.logger import register_secret
 from shared.read.regions import region_endpoints
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
-from shared.transport.bounded import BodyTooLarge, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.bounded import BodyTooLarge, deadline_guard, guarded_pool, read_capped
 from shared.transport.retry import MIN_ATTEMPT_S, parse_retry_after, retry_after_header
 
 LIST_TASKS_PATH = "/v3/tasks"
@@ -43,11 +42,6 @@ LIST_TASKS_PATH = "/v3/tasks"
 # ``user_agent`` or the core's environment string (``_user_agent`` below). Not imported from the
 # client module: that costs cold-start time (tests/integration/test_sdk_parity.py checks the result).
 SDK_AGENT = "huaweicloud-usdk-python/3.0"
-
-_sdk_logger = logging.getLogger("HuaweiCloud-SDK.sms-functions")
-_sdk_logger.addHandler(logging.NullHandler())
-_sdk_logger.propagate = False  # the SDK logs URLs and raw errors unstructured; we log our own
-
 
 class UpstreamError(ApiError):
     """An error talking to SMS, already mapped to the status this API answers with."""
@@ -74,45 +68,22 @@ class RawPage:
     status: int = 200
 
 
-class _PerRequestTimeoutConfig(HttpConfig):
-    """``HttpClient`` reads ``config.timeout`` on every request; a thread-local override lets each
-    request (including concurrent page fetches) use its own deadline-capped timeout."""
-
-    _override = threading.local()
-
-    @property
-    def timeout(self) -> Any:
-        return getattr(self._override, "value", None) or self._timeout
-
-    @timeout.setter
-    def timeout(self, value: Any) -> None:
-        self._timeout = value
+# What ``requests`` adds to every request of the SDK's session, so the wire stays the SDK's
+# (tests/integration/test_sdk_parity.py).
+_SESSION_HEADERS = {"Accept": "*/*", "Connection": "keep-alive"}
 
 
-class _NoRaiseExceptionHandler(ExceptionHandler):
-    """The SDK's handler reads ``response.text`` whole (unbounded, decompressed) to build its
-    exception; ours leaves the streamed response alone and ``list_tasks_raw`` maps every status."""
+@dataclass(frozen=True)
+class Credentials:
+    """What ``BasicCredentials`` holds for signing (the ``Signer`` reads ``ak`` and ``sk``)."""
 
-    def handle_exception(self, request: Any, response: Any) -> None:
-        return None
-
-
-class _Transport(HttpClient):
-    """The SDK's client with its own session retry off: its ``HttpAdapter`` retries 429 itself
-    (urllib3 ``Retry``, ``status_forcelist=[429]``) before we see it, ignoring ``Retry-After``
-    and raising an error that names the upstream host and query. Retries are ``shared.transport.retry``'s;
-    the adapter's connections obey ``deadline_guard``."""
-
-    def _init_session(self) -> requests.Session:
-        session = requests.Session()
-        adapter = GuardedAdapter(pool_connections=self._config.pool_connections,
-                                 pool_maxsize=self._config.pool_maxsize)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+    ak: str = field(repr=False)
+    sk: str = field(repr=False)
+    project_id: str | None = None
+    security_token: str | None = field(default=None, repr=False)
 
 
-def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCredentials:
+def _credentials(settings: Settings, invocation: Invocation | None) -> Credentials:
     """First found wins: the function agency's temporary credentials, then the SDK's env names."""
     if invocation is not None and invocation.credentials is not None:
         c = invocation.credentials
@@ -128,10 +99,7 @@ def _credentials(settings: Settings, invocation: Invocation | None) -> BasicCred
         register_secret(secret)
     # /v3/tasks has no project in its path; a project id is passed along when given, and the
     # endpoint is resolved here, so the SDK never calls IAM to look one up.
-    creds = BasicCredentials(ak, sk, settings.project_id)
-    if token:
-        creds.with_security_token(token)
-    return creds
+    return Credentials(ak, sk, settings.project_id or None, token or None)
 
 
 def _endpoints(settings: Settings) -> list[str]:
@@ -143,23 +111,18 @@ def _endpoints(settings: Settings) -> list[str]:
 
 
 class SmsTasksClient:
-    def __init__(self, endpoints: list[str], credentials: BasicCredentials, settings: Settings) -> None:
+    def __init__(self, endpoints: list[str], credentials: Credentials, settings: Settings) -> None:
         self.endpoints = endpoints
         self._credentials = credentials
+        self._signer = Signer(credentials)
         self._settings = settings
-        config = _PerRequestTimeoutConfig(
-            timeout=(settings.connect_timeout, settings.read_timeout),
-            retry_times=0,  # retries are ours: bounded by the function's deadline
-            pool_connections=2,
-            pool_maxsize=max(10, settings.scan_concurrency),
-        )
-        config.ignore_ssl_verification = not settings.verify_tls
-        self._config = config
-        self._http = _Transport(config, None, _NoRaiseExceptionHandler(), _sdk_logger)
-        self._user_agent = _user_agent(config)
+        # The SDK signs; urllib3 carries (a pool per instance, connections guarded by the deadline).
+        self._pool = guarded_pool(endpoints[0], maxsize=max(10, settings.scan_concurrency),
+                                  verify_tls=settings.verify_tls)
+        self._user_agent = _user_agent()
 
     def close(self) -> None:
-        self._http.close()
+        self._pool.close()
 
     def _signed_request(self, params: list[tuple[str, str]]) -> SdkRequest:
         url = urlparse(self.endpoints[0])  # the SDK's SMS regions each have one endpoint
@@ -173,12 +136,15 @@ class SmsTasksClient:
             header_params={"Content-Type": "application/json", "Accept-Encoding": "gzip, deflate",
                            "User-Agent": self._user_agent},
             body="",
-            stream=True,  # read by read_capped: bounded, and inside the deadline guard
         )
-        # What ``process_auth_request`` does, minus its hop through the SDK's thread pool: that hop
-        # costs ~0.1 ms per page and a thread start on the first request of a cold instance.
-        self._credentials.process_sts(self._http)
-        return self._credentials.sign_request(request)
+        # What ``BasicCredentials.sign_request`` adds before its ``Signer`` (HMAC-SHA256, the
+        # request's default algorithm) signs, in its order, without ``process_auth_request``'s hop
+        # through the SDK's thread pool; the parity test holds the result to SmsClient's.
+        if self._credentials.project_id:
+            request.header_params["X-Project-Id"] = self._credentials.project_id
+        if self._credentials.security_token:
+            request.header_params["X-Security-Token"] = self._credentials.security_token
+        return self._signer.sign(request)
 
     def list_tasks_raw(self, params: list[tuple[str, str]], deadline: Deadline) -> RawPage:
         """One signed ``GET /v3/tasks``; raises ``UpstreamError`` with the status to answer with.
@@ -187,19 +153,15 @@ class SmsTasksClient:
             raise _timeout_error("the function's remaining time ran out before calling SMS")
         timeout = (deadline.cap(self._settings.connect_timeout), deadline.cap(self._settings.read_timeout))
         start = time.perf_counter()
-        _PerRequestTimeoutConfig._override.value = timeout
-        try:
-            with deadline_guard(deadline.remaining()) as guard:
-                try:
-                    status, headers, content = self._exchange(params)
-                except Exception as exc:
-                    if guard.fired:
-                        raise _out_of_time(start) from None
-                    raise _transport_error(exc, timeout) from None
-                if guard.fired:  # a body that ends with the connection looks whole when cut
-                    raise _out_of_time(start)
-        finally:
-            _PerRequestTimeoutConfig._override.value = None
+        with deadline_guard(deadline.remaining()) as guard:
+            try:
+                status, headers, content = self._exchange(self._signed_request(params), timeout)
+            except Exception as exc:
+                if guard.fired:
+                    raise _out_of_time(start) from None
+                raise _transport_error(exc, timeout) from None
+            if guard.fired:  # a body that ends with the connection looks whole when cut
+                raise _out_of_time(start)
         elapsed_ms = (time.perf_counter() - start) * 1000.0
         if not 200 <= status < 300:
             raise _status_error(status, headers, content)
@@ -208,22 +170,26 @@ class SmsTasksClient:
         return RawPage(content=content, request_id=headers.get("X-Request-Id"), elapsed_ms=elapsed_ms,
                        status=status)
 
-    def _exchange(self, params: list[tuple[str, str]]) -> tuple[int, Any, bytes]:
-        response = self._http.do_request_sync(self._signed_request(params))
+    def _exchange(self, request: SdkRequest, timeout: tuple[float, float]) -> tuple[int, Any, bytes]:
+        response = self._pool.urlopen("GET", request.uri, headers={**_SESSION_HEADERS, **request.header_params},
+                                      retries=False, redirect=False, preload_content=False, decode_content=True,
+                                      timeout=Timeout(connect=timeout[0], read=timeout[1]))
         try:
-            return response.status_code, response.headers, read_capped(response, self._settings.max_body_bytes)
-        finally:
-            response.close()
+            content = read_capped(response, self._settings.max_body_bytes)
+        except BaseException:
+            response.close()  # part of a body is left: the connection can't be reused
+            response.release_conn()
+            raise
+        response.release_conn()
+        return response.status, response.headers, content
 
 
-def _user_agent(config: HttpConfig) -> str:
-    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``)."""
-    extra = config.user_agent
-    if extra is None:
-        from huaweicloudsdkcore.http.user_agent import user_agent_string
+def _user_agent() -> str:
+    """The User-Agent ``SmsClient`` sends (``Client.__init__`` / ``_parse_header_params``; its
+    ``HttpConfig.user_agent`` is None by default, so the core's environment string follows)."""
+    from huaweicloudsdkcore.http.user_agent import user_agent_string
 
-        extra = user_agent_string
-    return "; ".join(filter(None, [SDK_AGENT, extra]))
+    return "; ".join(filter(None, [SDK_AGENT, user_agent_string]))
 
 
 def _out_of_time(start: float) -> UpstreamError:
@@ -232,31 +198,25 @@ def _out_of_time(start: float) -> UpstreamError:
 
 
 def _transport_error(exc: Exception, timeout: tuple[float, float]) -> UpstreamError:
-    """A failure before a whole answer was read. Never the exception's text: urllib3 and the
-    SDK put the upstream host, port and query into it."""
+    """A failure before a whole answer was read. Never the exception's text: urllib3 puts the
+    upstream host, port and query into it."""
     if isinstance(exc, BodyTooLarge):
         return _bad_gateway("SMSFN.0514", f"SMS's answer is larger than {exc.limit} bytes (SMS_MAX_BODY_BYTES); "
                             "reading stopped there", retryable=False)
-    if isinstance(exc, Timeout):  # read timeouts: the SDK lets requests' own exception through
-        return _timeout_error(f"SMS did not answer within {timeout[1]:.2f}s ({type(exc).__name__})")
-    if isinstance(exc, RequestTimeoutException):
-        return _timeout_error("SMS did not answer in time")
-    if isinstance(exc, ConnectionException):
+    if isinstance(exc, NewConnectionError):  # refused, unreachable, no such name
         if _caused_by_timeout(exc):
-            return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s (connect/read)")
+            return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s (connect)")
         return _bad_gateway("SMSFN.0502", f"cannot connect to SMS: {type(exc).__name__}", retryable=True)
-    if isinstance(exc, RequestException):  # e.g. the connection broke mid-body: the SDK lets it through
-        return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
-    if isinstance(exc, SdkException):
-        return _bad_gateway("SMSFN.0502", f"SMS call failed: {type(exc).__name__}", retryable=False)
-    if isinstance(exc, (OSError, HTTPError)):  # urllib3's own, when requests did not wrap them
+    if _caused_by_timeout(exc):
+        return _timeout_error(f"SMS did not answer within {timeout[0]:.2f}s/{timeout[1]:.2f}s (connect/read)")
+    if isinstance(exc, (OSError, HTTPError)):  # the connection broke, TLS failed, a body cut mid-way
         return _bad_gateway("SMSFN.0502", f"the connection to SMS broke: {type(exc).__name__}", retryable=True)
     raise exc
 
 
 def _caused_by_timeout(exc: BaseException) -> bool:
-    """The SDK turns every ``requests.ConnectionError`` into ``ConnectionException``, including
-    connect timeouts and read timeouts that urllib3 wrapped in ``MaxRetryError``; look beneath."""
+    """A timeout, however wrapped (urllib3 files refused connections under timeouts too: those are
+    not, unless a timeout lies beneath)."""
     seen: set[int] = set()
     pending: list[Any] = [exc]
     while pending:
@@ -264,9 +224,7 @@ def _caused_by_timeout(exc: BaseException) -> bool:
         if current is None or id(current) in seen:
             continue
         seen.add(id(current))
-        if isinstance(current, NewConnectionError):  # refused: urllib3 files it under timeouts
-            continue
-        if isinstance(current, (Timeout, urllib3_timeout)):
+        if isinstance(current, (TimeoutError, urllib3_timeout)) and not isinstance(current, NewConnectionError):
             return True
         if isinstance(current, BaseException):
             pending += [current.__context__, current.__cause__, *current.args]
@@ -320,7 +278,7 @@ _lock = threading.Lock()
 _cached: tuple[str, SmsTasksClient] | None = None
 
 
-def _fingerprint(endpoints: list[str], creds: BasicCredentials, settings: Settings) -> str:
+def _fingerprint(endpoints: list[str], creds: Credentials, settings: Settings) -> str:
     # A hash, so the cache key held in memory is not itself a copy of the secrets.
     parts = [*endpoints, creds.ak or "", creds.sk or "", creds.security_token or "",
              str(settings.connect_timeout), str(settings.read_timeout), str(settings.verify_tls),

@@ -25,12 +25,15 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import requests
-from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import HTTPResponse
+from urllib3.util import parse_url
+
+if TYPE_CHECKING:  # ``requests`` itself is not loaded here: the SMS client never needs it
+    import requests
 
 CHUNK_BYTES = 64 * 1024
 
@@ -41,10 +44,6 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the body is larger than {limit} bytes")
         self.limit = limit
-
-
-class DeadlineExceeded(requests.Timeout):
-    """The exchange was cut because the deadline came before its end."""
 
 
 class Guard:
@@ -106,7 +105,11 @@ class _Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="http-deadline", daemon=True)
                 self._thread.start()
-            self._cond.notify()
+            # Woken only when its next wake-up must come sooner: a guard ending after the one it
+            # waits for changes nothing, and waking it per request cost a GIL hand-off (ms on a
+            # busy machine).
+            if self._heap[0][2] is guard:
+                self._cond.notify()
 
     def _run(self) -> None:
         while True:
@@ -161,7 +164,7 @@ class _GuardedHTTPSConnection(HTTPSConnection):
         _attach(self.sock)  # the TLS socket (the plain one handed its descriptor over)
 
 
-class _GuardedHTTPPool(HTTPConnectionPool):
+class GuardedHTTPPool(HTTPConnectionPool):
     ConnectionCls = _GuardedHTTPConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
@@ -170,7 +173,7 @@ class _GuardedHTTPPool(HTTPConnectionPool):
         return conn
 
 
-class _GuardedHTTPSPool(HTTPSConnectionPool):
+class GuardedHTTPSPool(HTTPSConnectionPool):
     ConnectionCls = _GuardedHTTPSConnection
 
     def _get_conn(self, timeout: float | None = None) -> Any:
@@ -179,30 +182,43 @@ class _GuardedHTTPSPool(HTTPSConnectionPool):
         return conn
 
 
-class GuardedAdapter(HTTPAdapter):
-    """An adapter whose connections obey ``deadline_guard``; retries are never urllib3's."""
+def guarded_pool(url: str, *, maxsize: int, verify_tls: bool) -> HTTPConnectionPool:
+    """A urllib3 pool for the origin of ``url`` whose connections obey ``deadline_guard``, with
+    nothing between the caller and urllib3 (no ``requests`` session: its per-request merging of
+    settings and adapters cost a third of a loopback page; docs/performance.md). TLS is checked
+    against ``certifi``'s bundle, the one ``requests`` (and so the SDK) uses."""
+    parts = parse_url(url)
+    host = parts.host or ""
+    if parts.scheme == "https":
+        import certifi
 
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_retries", 0)
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+        return GuardedHTTPSPool(host, parts.port or 443, maxsize=maxsize, block=False,
+                                 cert_reqs="CERT_REQUIRED" if verify_tls else "CERT_NONE",
+                                 ca_certs=certifi.where() if verify_tls else None,
+                                 assert_hostname=None if verify_tls else False)
+    return GuardedHTTPPool(host, parts.port or 80, maxsize=maxsize, block=False)
 
 
-def read_capped(response: requests.Response, limit: int, *, truncate: bool = False) -> bytes:
-    """The decoded body of a streamed response, at most ``limit`` bytes: past it, ``BodyTooLarge``
-    (or, with ``truncate``, the first ``limit`` bytes). Reading stops at the cap either way."""
+def read_capped(response: requests.Response | HTTPResponse, limit: int, *, truncate: bool = False) -> bytes:
+    """The decoded body of a streamed response (``requests``' or urllib3's), at most ``limit``
+    bytes: past it, ``BodyTooLarge`` (or, with ``truncate``, the first ``limit`` bytes). Reading
+    stops at the cap either way. The chunks are joined once at the end: one copy of the body."""
     declared = response.headers.get("Content-Length", "")
     identity = response.headers.get("Content-Encoding", "identity").strip().lower() in ("", "identity")
     if not truncate and identity and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
-    body = bytearray()
-    for chunk in response.iter_content(chunk_size=min(CHUNK_BYTES, limit + 1)):
-        body += chunk
-        if len(body) > limit:
+    size = min(CHUNK_BYTES, limit + 1)
+    if isinstance(response, HTTPResponse):
+        stream = response.stream(size, decode_content=True)
+    else:
+        stream = response.iter_content(chunk_size=size)
+    chunks: list[bytes] = []
+    read = 0
+    for chunk in stream:
+        chunks.append(chunk)
+        read += len(chunk)
+        if read > limit:
             if truncate:
-                return bytes(body[:limit])
+                return b"".join(chunks)[:limit]
             raise BodyTooLarge(limit)
-    return bytes(body)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)

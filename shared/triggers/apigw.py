@@ -118,13 +118,10 @@ def response(
 ) -> dict[str, Any]:
     """An APIG response. A mapping is serialised as JSON; bytes are passed as UTF-8 text (SMS's
     own JSON passes through unchanged this way)."""
-    if isinstance(body, Mapping):
-        text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    elif isinstance(body, bytes):
-        text = body.decode("utf-8")
+    if isinstance(body, bytes):
+        text = body.decode("utf-8")  # strict: a str decoded from UTF-8 holds no lone surrogate, no _wire pass
     else:
-        text = body
-    text = _wire(text)
+        text = _wire(json.dumps(body, ensure_ascii=False, separators=(",", ":")) if isinstance(body, Mapping) else body)
     out_headers = {"Content-Type": JSON_TYPE}
     if headers:
         out_headers.update(headers)

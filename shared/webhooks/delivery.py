@@ -26,7 +26,8 @@ import requests
 from shared.errors import ApiError
 from shared.logger import logger, redact_text, register_secret
 from shared.scope import in_scope
-from shared.transport.bounded import DeadlineExceeded, GuardedAdapter, deadline_guard, read_capped
+from shared.transport.adapter import DeadlineExceeded, GuardedAdapter
+from shared.transport.bounded import deadline_guard, read_capped
 from shared.transport.retry import MIN_ATTEMPT_S, RetryPolicy, parse_retry_after
 from shared.webhooks.formats import FORMAT_MODULES, RenderContext, RenderError, Verdict
 from shared.webhooks.formats.base import ChatLinks, OutgoingRequest, webhook_id

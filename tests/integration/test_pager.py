@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from shared.read import pager
 from shared.read.pager import OUT_OF_TIME, SMS_MAX_OFFSET, Page, RetryPolicy, ScanInconsistent, Scanner
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, UpstreamError, get_client
@@ -200,10 +201,85 @@ def test_a_fleet_that_ends_below_the_offset_limit_is_complete() -> None:
 
 def test_the_first_pages_time_decides_whether_the_rest_fits() -> None:
     # The first page took 400 ms and 0.5 s are left: another page would not fit (1.5 x 400 ms).
+    # The first window (4 pages) was asked before that was known and is used; nothing after it.
     client = FakeClient(count=1000, first_elapsed_ms=400.0)
-    _, ids, result = collect(fake_scanner(client, FakeDeadline(0.5)), query(100))
-    assert client.calls == [(0, 100)] and len(ids) == 100
+    _, ids, result = collect(fake_scanner(client, FakeDeadline(0.5), concurrency=4), query(100))
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 100), (300, 100)]
+    assert ids == [f"t{i}" for i in range(400)]
     assert result.partial and result.partial_reason == OUT_OF_TIME
+
+
+def test_the_first_window_is_asked_before_the_first_answer() -> None:
+    # The first answer is held until the whole window was asked for: pages 2..N do not wait on
+    # page 1 (a scan that waited would stop here: the wait ends after 5 s, and the assert fails).
+    pager._count_hints.clear()
+    client = FakeClient(count=2000)
+    window_asked = threading.Event()
+
+    def hold_first(number: int, dl: Any) -> None:
+        if number == 4:
+            window_asked.set()
+        if number == 1:
+            window_asked.wait(5.0)
+
+    client.fail = hold_first
+    _, ids, result = collect(fake_scanner(client, concurrency=4), query(100))
+    assert window_asked.is_set() and sorted(client.calls[:4]) == [(0, 100), (100, 100), (200, 100), (300, 100)]
+    assert ids == [f"t{i}" for i in range(2000)] and not result.partial and result.pages == 20
+
+
+def test_pages_speculated_past_the_end_are_dropped_and_the_count_remembered() -> None:
+    pager._count_hints.clear()
+    client = FakeClient(count=150)
+    pages, ids, result = collect(fake_scanner(client, concurrency=8), query(100))
+    assert ids == [f"t{i}" for i in range(150)] and [p.offset for p in pages] == [0, 100]
+    assert len(client.calls) <= 8 and result.pages == 2  # pages past the end: dropped (or cancelled unasked)
+    client.calls.clear()
+    _, ids, _ = collect(fake_scanner(client, concurrency=8), query(100))
+    assert sorted(client.calls) == [(0, 100), (100, 100)]  # the last count bounds the next window
+    assert len(ids) == 150
+
+
+def test_a_wrong_count_hint_only_costs_requests() -> None:
+    pager._count_hints.clear()
+    collect(fake_scanner(FakeClient(count=150), concurrency=8), query(100))
+    grown = FakeClient(count=1000)  # same endpoint and query: the hint says 150, the fleet has 1000
+    _, ids, result = collect(fake_scanner(grown, concurrency=8), query(100))
+    assert ids == [f"t{i}" for i in range(1000)] and not result.partial
+    assert sorted(grown.calls) == [(o, 100) for o in range(0, 1000, 100)]
+
+
+def test_a_filtered_query_without_a_count_seen_asks_for_its_first_page_alone() -> None:
+    # Event lookups (a task id, a state) are mostly one page and rarely repeat: no speculation.
+    pager._count_hints.clear()
+    client = FakeClient(count=250)
+    filtered = TaskQuery(limit=100, offset=0, limit_given=True, all_pages=True, filters={"state": "RUNNING"})
+    second_asked = threading.Event()
+    asked_while_first_held: list[bool] = []
+
+    def hold_first(number: int, dl: Any) -> None:
+        if number == 2:
+            second_asked.set()
+        if number == 1:  # a speculating scan would ask for page 2 meanwhile
+            asked_while_first_held.append(second_asked.wait(0.5))
+
+    client.fail = hold_first
+    pages, _, result = collect(fake_scanner(client, concurrency=8), filtered)
+    assert asked_while_first_held == [False]
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 50)]  # the last page asked to the end
+    assert len(pages) == 3 and not result.partial
+    client.calls.clear()
+    client.fail = None
+    collect(fake_scanner(client, concurrency=8), filtered)  # now its count is known: one window
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 100)]
+
+
+def test_speculated_pages_respect_the_cap() -> None:
+    pager._count_hints.clear()
+    client = FakeClient(count=10_000)
+    _, ids, result = collect(fake_scanner(client, concurrency=8, max_tasks=250), query(100))
+    assert sorted(client.calls) == [(0, 100), (100, 100), (200, 50)]
+    assert len(ids) == 250 and result.partial
 
 
 def test_a_page_cut_short_by_the_deadline_makes_the_scan_partial() -> None:

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HANDLER_DIR = ROOT / "functions" / "list_tasks_http"
 # Never on the hot path: every SDK model class, the SDK's client module (multipart uploads via
 # requests_toolbelt) and the pure-Python reference validator.
-NEVER = ("huaweicloudsdksms", "huaweicloudsdkcore.client", "requests_toolbelt", "jsonschema")
+NEVER = ("huaweicloudsdksms", "huaweicloudsdkcore.client", "requests_toolbelt", "jsonschema", "requests")
 # Needed by the first request only, so not at import: the validators, the summary route.
 NOT_AT_IMPORT = ("msgspec", "jsonschema_rs", "shared.summary.summarise", "shared.summary.builder")
 # Loaded by the dashboard's requests alone (shared/triggers/http_routes.py's route groups).
@@ -64,3 +64,6 @@ def test_serving_the_first_request_keeps_the_sdk_models_out(emulator: Any) -> No
     assert "msgspec" in modules  # the page was validated, by the fast path alone:
     assert offenders(modules, (*NEVER, "jsonschema_rs")) == []  # valid pages never load the full validator
     assert offenders(modules, PAGES_ONLY) == []  # an API request never loads the dashboard
+    # The SDK signs (its signer module), urllib3 carries: neither its credentials module nor requests.
+    assert "huaweicloudsdkcore.signer.signer" in modules and "urllib3" in modules
+    assert offenders(modules, ("huaweicloudsdkcore.auth", "huaweicloudsdkcore.http.http_client")) == []

@@ -9,7 +9,7 @@ from shared.settings import Settings
 
 def test_defaults() -> None:
     s = Settings.from_env({})
-    assert (s.validation, s.connect_timeout, s.read_timeout, s.scan_concurrency) == ("warn", 3.0, 10.0, 4)
+    assert (s.validation, s.connect_timeout, s.read_timeout, s.scan_concurrency) == ("warn", 3.0, 10.0, 16)
     assert s.endpoint is None and s.ak is None
 
 
