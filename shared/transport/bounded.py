@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
-from urllib3.response import HTTPResponse
+from urllib3.response import BaseHTTPResponse
 from urllib3.util import parse_url
 
 if TYPE_CHECKING:  # ``requests`` itself is not loaded here: the SMS client never needs it
@@ -199,7 +199,7 @@ def guarded_pool(url: str, *, maxsize: int, verify_tls: bool) -> HTTPConnectionP
     return GuardedHTTPPool(host, parts.port or 80, maxsize=maxsize, block=False)
 
 
-def read_capped(response: requests.Response | HTTPResponse, limit: int, *, truncate: bool = False) -> bytes:
+def read_capped(response: requests.Response | BaseHTTPResponse, limit: int, *, truncate: bool = False) -> bytes:
     """The decoded body of a streamed response (``requests``' or urllib3's), at most ``limit``
     bytes: past it, ``BodyTooLarge`` (or, with ``truncate``, the first ``limit`` bytes). Reading
     stops at the cap either way. The chunks are joined once at the end: one copy of the body."""
@@ -208,7 +208,8 @@ def read_capped(response: requests.Response | HTTPResponse, limit: int, *, trunc
     if not truncate and identity and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise BodyTooLarge(limit)
     size = min(CHUNK_BYTES, limit + 1)
-    if isinstance(response, HTTPResponse):
+    stream: Iterator[bytes]
+    if isinstance(response, BaseHTTPResponse):
         stream = response.stream(size, decode_content=True)
     else:
         stream = response.iter_content(chunk_size=size)
