@@ -162,11 +162,17 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
+def _task_href(ctx: PageContext, task_id: Any) -> str | None:
+    """A task's page link, or None when its id names no page (not text, or only dots)."""
+    path = task_path(task_id) if isinstance(task_id, str) else None
+    return None if path is None else ctx.href(path)
+
+
 def _render(name: str, ctx: PageContext, **data: Any) -> str:
     env = environment(ctx.lang)
     return env.get_template(name).render(
         page=ctx.view(),
-        task_href=lambda task_id: ctx.href(task_path(task_id)),
+        task_href=lambda task_id: _task_href(ctx, task_id),
         **data,
     )
 

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--no-first-run"]
-SECRET = "browser-test-link-secret-7"
+SECRET = "browser-test-Zx4cV7bN2mQ9wE6rT1yU8iO3"
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
