@@ -79,12 +79,12 @@ def segment(task_id: str) -> str:
     """``task_id`` as one path segment: everything outside RFC 3986's unreserved set
     percent-encoded (so no ``/``, ``?``, ``#``, ``%`` or ``\\`` is left); an id of only dots, which
     a browser would read as ``.``/``..`` even percent-encoded (WHATWG URL treats ``%2e`` as a
-    dot), has none: ``task_path`` gives no link for it."""
+    dot), has none: ``task_path`` gives no link for ``.`` and ``..``."""
     return quote(task_id, safe="")
 
 
 def task_path(task_id: str) -> str | None:
-    """The task page's path, or None when the id cannot be one path segment (empty, or dots only)."""
+    """The task page's path, or None when the id cannot be one path segment (empty, ``.``, ``..``)."""
     if task_id in ("", ".", ".."):
         return None
     return TASKS_PREFIX + segment(task_id)
@@ -193,7 +193,10 @@ def signed_link(settings: Settings, path: str = DASHBOARD_SCOPE, params: Mapping
     if ttl > settings.dashboard.max_link_ttl_s:
         raise config_error(f"a link may live at most DASHBOARD_LINK_MAX_TTL_SECONDS "
                            f"({settings.dashboard.max_link_ttl_s} s)")
+    from shared.read.query import parse_query
+
     filters = canonical_filters(params)
+    parse_query(filters)  # a filter the routes would refuse (400) is never signed
     return link(base, path, sign(path, secret, ttl, filters=filters), params)
 
 
