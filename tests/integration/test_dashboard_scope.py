@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -101,7 +100,8 @@ def test_a_task_link_opens_only_its_task(dash_env: Any, monkeypatch: pytest.Monk
     for path in ("/dashboard", "/dashboard/tasks.csv", task_path(second["id"]) or ""):
         out = call(path, {"token": token})
         assert out["statusCode"] == 401, path
-    csv_url = dashboard_link.local_link("https://api.example.test", "/dashboard/tasks.csv", filters={"state": "MIGRATE_SUCCESS"})
+    csv_url = dashboard_link.local_link("https://api.example.test", "/dashboard/tasks.csv",
+                                        filters={"state": "MIGRATE_SUCCESS"})
     rows = csv_rows(open_url(csv_url))
     assert rows and {r["state"] for r in rows} == {"MIGRATE_SUCCESS"}
     assert call("/dashboard", {"token": dict(parse_qsl(urlsplit(csv_url).query))["token"]})["statusCode"] == 401
@@ -117,7 +117,7 @@ def test_make_dashboard_link_cli(dash_env: Any, capsys: pytest.CaptureFixture[st
     assert rows and {r["enterprise_project_id"] for r in rows} == {EP}
     assert dashboard_link.main(["--new-secret"]) == 0
     fresh = capsys.readouterr().out.strip()
-    Settings(env={"DASHBOARD_LINK_SECRET": fresh}).dashboard  # passes the entropy rule
+    assert Settings(env={"DASHBOARD_LINK_SECRET": fresh}).dashboard.link_secret == fresh  # passes the rule
     assert len(fresh) >= 32 and fresh != dashboard_link.new_secret()
     with pytest.raises(SystemExit):
         dashboard_link.main(["--ttl", str(91 * 86400)])
@@ -131,8 +131,8 @@ def test_chat_links_carry_the_messages_filters(dash_env: Any, monkeypatch: pytes
     parts = urlsplit(url)
     bare = {k: v for k, v in parse_qsl(parts.query) if k in ("token", "lang")}  # filters removed by hand
     rows = csv_rows(call("/dashboard/tasks.csv", bare))
-    expected = {t["id"] for t in dash_env.tasks() if t.get("enterprise_project_id") == EP and t.get("state") == "MIGRATE_FAIL"}
+    expected = {t["id"] for t in dash_env.tasks()
+                if t.get("enterprise_project_id") == EP and t.get("state") == "MIGRATE_FAIL"}
     assert {r["id"] for r in rows} == expected
     outside = next(t for t in dash_env.tasks() if t.get("enterprise_project_id") != EP)
     assert open_url(links.task(outside["id"], "en") or "")["statusCode"] == 404
-    json.dumps(url)
