@@ -20,15 +20,20 @@ _SECRET_KEYS = re.compile(
     r"(^|_)(ak|sk|secret|token|password|signature|authorization|access_?key|secret_?key)($|_)",
     re.IGNORECASE,
 )
-# Query parameters and URL parts that carry credentials in webhook URLs.
+# Query parameters, URL parts and ``key=value`` pairs that carry credentials: webhook URLs, the
+# SDK's ``Authorization: SDK-HMAC-SHA256 Access=<AK>, ..., Signature=<sig>``, ``AK=...`` echoes.
 _URL_TOKEN = re.compile(
-    r"((?:access_token|key|token|secret|sign|signature|sig)=)[^&\s\"']+", re.IGNORECASE
+    r"((?:access_token|key|token|secret|sign|signature|sig|\bak|\bsk|\baccess|access_?key(?:_id)?|"
+    r"secret_?key|security_?token|password|credential)=)[^&\s\"',;]+", re.IGNORECASE
 )
 _HOOK_PATH = re.compile(
     r"(/(?:hooks|hook|bot/v2/hook|robot/send|webhook/send|services)/)[^\s\"'?]+", re.IGNORECASE
 )
+# Credential-shaped headers, however an upstream echoes them (a header line, JSON, a dict's repr):
+# the whole value is masked (an ``Authorization`` value has spaces), up to its quote or line end.
 _HEADER_AUTH = re.compile(
-    r"((?:Authorization|X-Security-Token|X-Auth-Token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+", re.IGNORECASE
+    r"((?:Proxy-Authorization|Authorization|X-Security-Token|X-Auth-Token|X-Subject-Token|Set-Cookie|Cookie)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n]+", re.IGNORECASE
 )
 # Signed dashboard link tokens (shared/dashboard/links.py), wherever they appear: a path, a Referer.
 _LINK_TOKEN = re.compile(r"sdl1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")

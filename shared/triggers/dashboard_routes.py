@@ -16,6 +16,7 @@ from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, TASKS_PREFIX, TOKEN_PARAM, Grant, require_secret, task_path, verify
 from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
 from shared.errors import ApiError, bad_request
+from shared.logger import redact_text
 from shared.read.query import TaskQuery, parse_boolean, parse_query
 from shared.read.tasks import read_tasks, scan_headers
 from shared.scope import Invocation
@@ -164,7 +165,8 @@ def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
     except ApiError:
         lang = i18n.DEFAULT_LANGUAGE
     ctx = PageContext(lang=lang, token="", path=request_path(request))
-    return response(error.status, render_error(error.status, error.error_code, error.error_msg, ctx),
+    message = redact_text(error.error_msg)  # as logs are: no secret an upstream echoed
+    return response(error.status, render_error(error.status, error.error_code, message, ctx),
                     {**error.headers, **security_headers()})
 
 
