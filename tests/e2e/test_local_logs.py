@@ -33,7 +33,7 @@ def gateway(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
 def test_the_gateway_access_log_masks_tokens(gateway: Gateway, capfd: pytest.CaptureFixture[str]) -> None:
     token = sign("/dashboard", LINK_SECRET, 600)
     for path in (f"/dashboard?token={token}", f"/dashboard/tasks.csv?lang=en&token={token}",
-                 f"/v3/tasks?limit=1&access_token=plain-secret-xyz"):
+                 "/v3/tasks?limit=1&access_token=plain-secret-xyz"):
         requests.get(gateway.url + path, timeout=30)
     err = capfd.readouterr().err
     assert "GET /dashboard?token=***" in err  # the access log ran and masked
