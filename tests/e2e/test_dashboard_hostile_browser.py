@@ -109,7 +109,7 @@ def test_page_links_resolve_to_one_segment_and_open_their_task(gateway: Gateway,
         opened = page.goto(href)
         assert opened.status == 200, (task_id, opened.status)
         assert one_segment(urlsplit(page.url).path) == task_id
-        assert page.query_selector(f"p[data-task-id]") is not None
+        assert page.query_selector("p[data-task-id]") is not None
     assert page.evaluate("window.__csp") == [] and page.errors == []
 
 
@@ -149,7 +149,7 @@ def test_long_text_hides_no_column_at_1280x900(gateway: Gateway, page: Any) -> N
         for table in boxes:
             for row in table["cells"]:
                 for left, right, width in row:
-                    assert 0 <= left and right <= 1280 and width > 0, (path, table["id"], left, right)
+                    assert left >= 0 and right <= 1280 and width > 0, (path, table["id"], left, right)
                 lefts = [c[0] for c in row]
                 assert lefts == sorted(lefts)  # columns side by side, none on top of another
         assert page.evaluate("window.__csp") == [] and page.errors == []
