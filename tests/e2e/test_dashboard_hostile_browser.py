@@ -27,7 +27,8 @@ LONG = "N" * 5000
 CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\ufeff\u2060"
 IDS = ["../../../v3/tasks", "../tasks.csv", "a/b?c#d", "%2e%2e", ".%2E", "...", "back\\slash", "ok-1", ".", ".."]
 VIOLATIONS = """window.__csp = [];
-document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
+document.addEventListener('securitypolicyviolation',
+                          e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
 
 
 def hostile_tasks() -> dict[str, Any]:
@@ -143,8 +144,8 @@ def test_long_text_hides_no_column_at_1280x900(gateway: Gateway, page: Any) -> N
         page.goto(f"{gateway.url}{path}?lang=en&token={token}")
         assert page.evaluate("document.documentElement.scrollWidth") <= 1280, path
         boxes = page.evaluate("""() => [...document.querySelectorAll('table')].map(t => ({
-            id: t.id, cells: [...t.querySelectorAll('tr')].slice(0, 4).map(r =>
-                [...r.children].map(c => { const b = c.getBoundingClientRect(); return [b.left, b.right, b.width]; }))}))""")
+            id: t.id, cells: [...t.querySelectorAll('tr')].slice(0, 4).map(r => [...r.children].map(c => {
+                const b = c.getBoundingClientRect(); return [b.left, b.right, b.width]; }))}))""")
         assert boxes
         for table in boxes:
             for row in table["cells"]:
