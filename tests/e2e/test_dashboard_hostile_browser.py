@@ -154,3 +154,12 @@ def test_long_text_hides_no_column_at_1280x900(gateway: Gateway, page: Any) -> N
                 lefts = [c[0] for c in row]
                 assert lefts == sorted(lefts)  # columns side by side, none on top of another
         assert page.evaluate("window.__csp") == [] and page.errors == []
+
+
+def test_the_violation_listener_sees_a_violation(gateway: Gateway, page: Any) -> None:
+    """The control for the CSP checks above: an image the policy forbids is reported."""
+    page.goto(f"{gateway.url}/dashboard?lang=en&token={sign('/dashboard', SECRET, 600)}")
+    page.evaluate("""() => { const i = document.createElement('img');
+                             i.src = 'data:image/gif;base64,R0lGODlhAQABAAAAACw='; document.body.appendChild(i); }""")
+    page.wait_for_function("window.__csp.length > 0")
+    assert page.evaluate("window.__csp")[0].startswith("img-src")
