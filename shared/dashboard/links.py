@@ -121,8 +121,8 @@ class Grant:
         added; one the URL sets to something else refuses the request. Filters the link does not
         sign may narrow further (every filter of ListTasks narrows)."""
         for key, value in self.filters.items():
-            if given.get(key, value) != value:
-                raise unauthorized(f"not valid for {key}={given[key]!r}")
+            if given.get(key, value) != value:  # the value is not echoed: it is the URL's, any length
+                raise unauthorized(f"not valid for another '{key}' than the one it was made for")
         return {**given, **self.filters}
 
 
