@@ -76,6 +76,27 @@ def redact_text(text: str) -> str:
     return _HEADER_AUTH.sub(r"\1" + MASK, text)
 
 
+# Header names whose whole value is a credential, as an upstream may echo them as JSON keys.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-security-token", "x-auth-token",
+                                "x-subject-token", "cookie", "set-cookie"})
+
+
+def redact_echo(value: Any, key: str = "") -> Any:
+    """Text handed on from elsewhere (an upstream's error body) or to a caller, redacted as logs
+    are but keeping its fields: every string through ``redact_text``, a credential header's value
+    masked whole; other keys are not judged by name (SMS's ``encoded_authorization_message`` is a
+    diagnostic its caller needs, not a secret)."""
+    if key.lower() in CREDENTIAL_HEADERS and value not in (None, "", [], {}):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact_echo(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_echo(v) for v in value]
+    return value
+
+
 def redact(value: Any, key: str = "") -> Any:
     if key and _SECRET_KEYS.search(key) and value not in (None, "", [], {}):
         return MASK

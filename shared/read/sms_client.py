@@ -31,7 +31,7 @@ from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
 from shared.errors import ApiError, config_error
-from shared.logger import redact, register_secret
+from shared.logger import redact_echo, register_secret
 from shared.read.regions import region_endpoints
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
@@ -57,7 +57,7 @@ class UpstreamError(ApiError):
 
     def __init__(self, status: int, body: dict[str, Any], *, retryable: bool, upstream_status: int | None,
                  retry_after: float | None = None) -> None:
-        body = redact(body)
+        body = redact_echo(body)
         super().__init__(status, str(body.get("error_code", "")), str(body.get("error_msg", "")))
         self._raw_body = body
         self.retryable = retryable

@@ -18,7 +18,6 @@ from local.gateway import Gateway
 from shared.dashboard.links import message_links, sign
 from shared.read import sms_client
 from shared.settings import Settings
-from tests.e2e.test_dashboard_browser import CHROMIUM, FLAGS, _missing_browser
 from tests.hostile import HostileServer, answer, tasks_page
 
 pytestmark = pytest.mark.e2e
@@ -39,19 +38,6 @@ def hostile_tasks() -> dict[str, Any]:
             task["state"] = "MIGRATE_FAIL"
             task["error_json"] = {"error_code": "SMS.1" + "9" * 3000, "error_msg": LONG + " " + CONTROLS}
     return page
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    reason = _missing_browser()
-    if reason:
-        pytest.skip(f"browser tests skipped: {reason}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -15,13 +15,10 @@ import pytest
 from local import dashboard_link
 from shared.dashboard.links import message_links, sign, task_path
 from shared.settings import Settings
-from shared.triggers import http_routes
-from tests.helpers import FakeContext
-from tests.helpers import apig_event as event
 from tests.hostile import HostileServer, answer, tasks_page
+from tests.integration.test_dashboard import SECRET, call
 
 pytestmark = pytest.mark.integration
-SECRET = "scope-test-Rt6yU9iO2pA5sD8fG1hJ4kL7"
 EP = "2b1f6f2e-6d1c-4a8e-9c1a-6f0b7f1d2a01"
 
 
@@ -29,10 +26,6 @@ EP = "2b1f6f2e-6d1c-4a8e-9c1a-6f0b7f1d2a01"
 def dash_env(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("DASHBOARD_LINK_SECRET", SECRET)
     return sms_env
-
-
-def call(path: str, query: dict[str, str]) -> dict[str, Any]:
-    return http_routes.handle(event(path, query=query), FakeContext())
 
 
 def open_url(url: str) -> dict[str, Any]:

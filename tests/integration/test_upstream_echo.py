@@ -25,12 +25,13 @@ LINK_SECRET = "echo-test-Mn4bV7cX1zL8kJ5hG2fD9sA6"
 
 
 def echo(status: int) -> Any:
-    """An SMS error body quoting every request header three ways: a JSON object, raw header
-    lines, and ``AK=`` pairs as some gateways log them."""
+    """An SMS error body quoting every request header four ways: JSON text, a JSON object, raw
+    header lines, and ``AK=`` pairs as some gateways log them."""
     def step(sock: socket.socket, seen: Seen) -> None:
         lines = "\r\n".join(f"{k}: {v}" for k, v in seen.headers.items())
         body = json.dumps({"error_code": "SMS.9999", "error_msg": f"bad request; headers={json.dumps(seen.headers)}",
-                           "raw": lines, "debug": f"AK={AK} SK={SK} token={TOKEN}"}).encode()
+                           "raw": lines, "debug": f"AK={AK} SK={SK} token={TOKEN}",
+                           "request": {"headers": dict(seen.headers)}}).encode()
         sock.sendall(head(status, None, len(body)) + body)
 
     return step
