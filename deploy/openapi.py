@@ -325,7 +325,9 @@ def dashboard_parameters() -> dict[str, Any]:
     state["description"] += " Empty: not set (a form sends every field)."
     return {
         "dashboard_token": {"name": TOKEN_PARAM, "in": "query", "required": True, "schema": {"type": "string"},
-                            "description": "Signed, expiring link token (make dashboard-link); else 401."},
+                            "description": "Signed, expiring link token (make dashboard-link): it opens only its "
+                                           "path scope, its signed filters in force whatever the query says (another "
+                                           "value for one of them: 401); else 401."},
         "dashboard_lang": {"name": "lang", "in": "query",
                            "schema": {"type": "string", "pattern": _any_case(LANGUAGE_NAMES)},
                            "description": f"Page language, one of {', '.join(LANGUAGE_NAMES)} (any case, - or _); "
