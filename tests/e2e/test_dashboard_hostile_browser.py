@@ -24,7 +24,8 @@ pytestmark = pytest.mark.e2e
 SECRET = "hostile-browser-Qw3eR6tY9uI2oP5aS8dF1gH4"
 LONG = "N" * 5000
 CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200b\u200c\u200d\u200e\u200f\ufeff\u2060"
-IDS = ["../../../v3/tasks", "../tasks.csv", "a/b?c#d", "%2e%2e", ".%2E", "...", "back\\slash", "ends-with/", "ok-1", ".", ".."]
+IDS = ["../../../v3/tasks", "../tasks.csv", "a/b?c#d", "%2e%2e", ".%2E", "...", "back\\slash", "ends-with/",
+       "ok-1", ".", ".."]
 VIOLATIONS = """window.__csp = [];
 document.addEventListener('securitypolicyviolation',
                           e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"""
