@@ -48,9 +48,12 @@ catalogs: $(CATALOG_MO) ## compile the translation catalogs (.po -> .mo)
 %.mo: %.po $(RUN_STAMP)
 	@$(PY) -m project.catalogs
 
-# One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>).
-dashboard-link: $(RUN_STAMP) $(CATALOG_MO) ## one signed dashboard URL on stdout [TTL=3600] [LINK_PATH=/dashboard/tasks.csv]
-	@$(PY) -m local.dashboard_link $(if $(TTL),--ttl $(TTL)) $(if $(LINK_PATH),--path '$(LINK_PATH)')
+# One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>,
+# LINK_FILTERS='enterprise_project_id=ep-2 state=FAILED' signed into it); NEW_SECRET=1 prints a fresh
+# DASHBOARD_LINK_SECRET instead.
+dashboard-link: $(RUN_STAMP) $(CATALOG_MO) ## one signed URL on stdout [TTL=3600] [LINK_PATH=/dashboard/tasks.csv] [LINK_FILTERS='k=v ...'] [NEW_SECRET=1]
+	@$(PY) -m local.dashboard_link $(if $(NEW_SECRET),--new-secret) $(if $(TTL),--ttl $(TTL)) \
+		$(if $(LINK_PATH),--path '$(LINK_PATH)') $(foreach f,$(LINK_FILTERS),--filter '$(f)')
 
 run: $(RUN_STAMP) $(CATALOG_MO) ## SMS emulator (unless cloud credentials are set) + local gateway + webhook sink + timers
 	@$(PY) -m local.run

@@ -333,7 +333,9 @@ def dashboard_parameters() -> dict[str, Any]:
     state["description"] += " Empty: not set (a form sends every field)."
     return {
         "dashboard_token": {"name": TOKEN_PARAM, "in": "query", "required": True, "schema": {"type": "string"},
-                            "description": "Signed, expiring link token (make dashboard-link); else 401."},
+                            "description": "Signed, expiring link token (make dashboard-link): it opens only its "
+                                           "path scope, its signed filters in force whatever the query says (another "
+                                           "value for one of them: 401); else 401."},
         "dashboard_lang": {"name": "lang", "in": "query",
                            "schema": {"type": "string", "pattern": _any_case(LANGUAGE_NAMES)},
                            "description": f"Page language, one of {', '.join(LANGUAGE_NAMES)} (any case, - or _); "
@@ -366,8 +368,8 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     paths = {}
     for path, (summary, op_id, params, ok, errors) in views.items():
         op = _operation(path, summary, op_id, ok, params, project_id,
-                        f"{summary}; every answer carries Cache-Control: no-store, Referrer-Policy: no-referrer "
-                        "and a Content-Security-Policy.", errors)
+                        f"{summary}; every answer carries Cache-Control: no-store, Referrer-Policy: no-referrer, "
+                        "Strict-Transport-Security and a Content-Security-Policy.", errors)
         op["tags"] = ["dashboard"]
         paths[path] = {"get": op}
     return paths
@@ -379,7 +381,7 @@ def _headers() -> dict[str, Any]:
     out.update(copy.deepcopy(OTHER_HEADERS))
     for name, value in PAGE_HEADERS.items():
         out[name] = {"description": "On every dashboard answer: the link is a credential, so nothing is cached, "
-                                    "framed, sniffed or sent on as Referer.",
+                                    "framed, sniffed, sent on as Referer or over plain HTTP.",
                      "required": True, "schema": {"type": "string", "enum": [value]}}
     return out
 

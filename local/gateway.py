@@ -192,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
             print(f"{route.function.name}: the runtime refused its result ({exc})", file=sys.stderr)
             status, headers, data = 500, {"Content-Type": "application/json"}, json.dumps(APIG_BAD_BACKEND).encode()
         except Exception as exc:  # an unhandled error in a function: APIG answers 502
-            print(f"{route.function.name} raised {type(exc).__name__}", file=sys.stderr)
+            print(f"{route.function.name} raised {type(exc).__name__}", file=sys.stderr)  # no text: it may hold secrets
             err = {"error_code": "APIG.0203", "error_msg": "the backend failed"}
             status, headers, data = 502, {"Content-Type": "application/json"}, json.dumps(err).encode()
         self._send(status, headers, data)
@@ -236,9 +236,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(data)
 
     def log_message(self, format: str, *args: Any) -> None:
-        # The access log masks what the functions' logger masks: a dashboard link's token, URL secrets.
+        """The access log, masked as the functions' logs are: a request line carries ``token=``."""
         if os.environ.get("GATEWAY_QUIET") != "1":
-            sys.stderr.write(f"gateway: {self.address_string()} {redact_text(format % args)}\n")
+            sys.stderr.write(redact_text(f"gateway: {self.address_string()} {format % args}") + "\n")
 
 
 def main(argv: list[str] | None = None) -> int:

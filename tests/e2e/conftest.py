@@ -1,9 +1,13 @@
-"""``make run``'s stack as a user starts it: ``python -m local.run`` in its own process, every port
-chosen by the system (PORT=0, WEBHOOK_SINK_PORT=0), its URLs read from the banner it prints."""
+"""Fixtures of the end-to-end tests: ``make run``'s stack as a user starts it (``python -m local.run``
+in its own process, every port chosen by the system, PORT=0 and WEBHOOK_SINK_PORT=0, its URLs read
+from the banner it prints), and Debian's Chromium, headless, driven by Playwright for the browser
+tests (under ``CI=true`` a missing browser fails the run; elsewhere those tests are skipped with the
+reason)."""
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -13,7 +17,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 
@@ -106,3 +110,35 @@ def run_stack() -> Iterator[Stack]:
     stack = start_stack(clean_env(PORT="0", WEBHOOK_SINK_PORT="0", GATEWAY_QUIET="1"))
     yield stack
     stack.stop()
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--no-first-run"]
+
+
+def _missing_browser() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (requirements-dev.txt)"
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"{CHROMIUM} is missing (apt-get install chromium; .ci/run does it)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    reason = _missing_browser()
+    if reason:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests cannot run under CI: {reason}")
+        pytest.skip(f"browser tests skipped: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()

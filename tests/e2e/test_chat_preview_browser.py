@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import ROOT, Stack
-from tests.e2e.test_dashboard_browser import Watch, browser  # noqa: F401 (the module's browser fixture)
+from tests.e2e.test_dashboard_browser import Watch
 
 pytestmark = pytest.mark.e2e
 PLATFORMS = ("slack", "feishu", "dingtalk", "wecom")
@@ -35,7 +35,7 @@ def _post(stack: Stack, path: str, payload: Any) -> None:
 
 
 @pytest.fixture(scope="module")
-def preview(run_stack: Stack, browser: Any) -> Stack:  # noqa: F811
+def preview(run_stack: Stack, browser: Any) -> Stack:
     """make run's stack after its first timer tick, plus hostile messages sent last (the newest)."""
     _wait_for_messages(run_stack, 1 + 2 * len(PLATFORMS))
     if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # README's picture: the timer's messages only
@@ -53,7 +53,7 @@ def preview(run_stack: Stack, browser: Any) -> Stack:  # noqa: F811
     return run_stack
 
 
-def test_every_platform_in_both_languages_newest_first(browser: Any, preview: Stack) -> None:  # noqa: F811
+def test_every_platform_in_both_languages_newest_first(browser: Any, preview: Stack) -> None:
     w = Watch(browser)
     try:
         response = w.page.goto(preview.preview + "/")
@@ -81,7 +81,7 @@ def test_every_platform_in_both_languages_newest_first(browser: Any, preview: St
         w.context.close()
 
 
-def test_message_text_is_data(browser: Any, preview: Stack) -> None:  # noqa: F811
+def test_message_text_is_data(browser: Any, preview: Stack) -> None:
     w = Watch(browser)
     try:
         w.page.goto(preview.preview + "/")
@@ -100,7 +100,7 @@ def test_message_text_is_data(browser: Any, preview: Stack) -> None:  # noqa: F8
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
-def test_links_open_the_local_dashboard(browser: Any, preview: Stack, platform: str) -> None:  # noqa: F811
+def test_links_open_the_local_dashboard(browser: Any, preview: Stack, platform: str) -> None:
     w = Watch(browser)
     try:
         w.page.goto(preview.preview + "/")
