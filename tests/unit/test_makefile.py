@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 MAKEFILE = ROOT / "Makefile"
 INSTALL_INPUTS = ("requirements.txt", "requirements-local.txt", "requirements-dev.txt", "requirements-deploy.txt",
-                  "constraints.txt", "local/install.py")
+                  "constraints.txt", "local/install.py", "requirements-yr.txt", "constraints-yr.txt")
 
 pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
