@@ -114,8 +114,8 @@ def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
     _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 here too
-    body, headers = export_csv(dashboard_filters(request), settings, invocation)
-    return response(200, body, {**security_headers(CSV_TYPE), **headers})
+    return export_csv(dashboard_filters(request), settings, invocation, request.header("accept-encoding"),
+                      security_headers(CSV_TYPE))
 
 
 def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
