@@ -23,12 +23,22 @@ from typing import Any
 # Everything NFKC folds to = + - @ (computed over all of Unicode), and U+2212 MINUS SIGN.
 FORMULA_CHARS = frozenset(
     "=+-@\u2212\u207a\u207c\u208a\u208c\u2a75\u2a76\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20")
-_SUSPECT = re.compile("[" + re.escape("".join(sorted(FORMULA_CHARS))) + "]")
 # Where any importer could cut a field: the separators people pick, and line ends.
 _CUT = re.compile(r"([,;\t\r\n])")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates: not UTF-8
 _UTF7_RUN = re.compile(r"\+(?=[A-Za-z0-9+/])")
 _SKIPPED_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+# The same as one pattern, for the hot path: what an import could strip (every character in those
+# categories or ``str.isspace``, computed over all of Unicode, and ``"``), then a sign, at the
+# start or after a cut. ``_opens_formula`` stays the definition; the tests hold both to agree.
+_SKIPPABLE = ('"\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u1680\u180e'
+              '\u2000-\u200f\u2028-\u202f\u205f-\u2064\u2066-\u206f\u3000\ufeff\ufff9-\ufffb\U000110bd'
+              '\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001'
+              '\U000e0020-\U000e007f')
+_OPENS = re.compile(f"(?:^|[,;\t\r\n])[{_SKIPPABLE}]*[{re.escape(''.join(sorted(FORMULA_CHARS)))}]")
+# A cell with none of these needs nothing: no sign, no control, no UTF-7 run.
+_WORK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
+                   + re.escape("".join(sorted(FORMULA_CHARS))) + "]")
 
 
 def _opens_formula(fragment: str) -> bool:
@@ -45,7 +55,7 @@ def _opens_formula(fragment: str) -> bool:
 
 def _guard(text: str) -> str:
     """``text`` with a ``'`` before every fragment that would open a formula."""
-    if not _SUSPECT.search(text):
+    if not _OPENS.search(text):
         return text
     parts = _CUT.split(text)
     for i in range(0, len(parts), 2):  # even items are fragments, odd ones the cuts
@@ -60,7 +70,7 @@ def _utf7_reading(text: str) -> str:
 
 def neutralise(value: Any) -> Any:
     """A text cell made inert for any spreadsheet import; numbers and ``None`` stay as they are."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or not _WORK.search(value):
         return value
     text = _guard(_CONTROLS.sub("\ufffd", value))
     if _UTF7_RUN.search(text):

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -28,7 +28,6 @@ from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
 from shared.settings import Settings
 from shared.summary.fields import epoch_ms, iso_ms, parse_error, sub_task_facts
-from shared.triggers.apigw import JSON_TYPE
 
 BOM = "\ufeff"
 CSV_TYPE = "text/csv;charset=UTF-8"
@@ -152,9 +151,19 @@ class _Export:
         self.spool = None
 
 
+@dataclass(frozen=True)
+class CsvAnswer:
+    """What the route answers: the CSV inline (``base64`` when gzip), or a link note as JSON."""
+
+    status: int
+    body: str | dict[str, Any]
+    headers: dict[str, str]
+    base64: bool = False
+
+
 def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, accept_encoding: str | None = None,
-               base_headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The export's API Gateway answer; ``base_headers`` (the pages' own) are counted in its size."""
+               base_headers: Mapping[str, str] | None = None) -> CsvAnswer:
+    """The export's answer; ``base_headers`` (the pages' own, added by the route) count in its size."""
     gzip = accepts_gzip(accept_encoding)
     base = {**(base_headers or {}), "Content-Type": CSV_TYPE}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
@@ -177,11 +186,9 @@ def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, acc
         final = {**base, **headers, **({"Content-Encoding": "gzip"} if gzip else {})}
         if export.spool.fits(gzip, answer_overhead(final)):
             body = export.spool.gzip_body() if gzip else export.spool.plain_body()
-            return {"statusCode": 200, "headers": final, "body": body, "isBase64Encoded": gzip}
+            return CsvAnswer(200, body, final, gzip)
         export.overflow()  # the last headers tipped it over: OBS, or 413
     link = export.upload.finish()
     note = {"download_url": link, "expires_in_s": settings.export.link_ttl_s, "tasks": export.rows,
             "bytes": export.upload.bytes}
-    return {"statusCode": 303, "isBase64Encoded": False,
-            "headers": {**base, **headers, "Content-Type": JSON_TYPE, "Location": link, "Cache-Control": "no-store"},
-            "body": json.dumps(note, separators=(",", ":"))}
+    return CsvAnswer(303, note, {**base, **headers, "Location": link, "Cache-Control": "no-store"})

@@ -10,6 +10,7 @@ orphan parts are billed, and answers 502 ``SMSFN.0515`` with OBS's error code, n
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -37,6 +38,18 @@ def _failed(step: str, resp: Any) -> ApiError:
     return fn_error("SMSFN.0515", f"OBS refused the export's {step}: {code}")
 
 
+def _checked(step: str, call: Callable[[], Any]) -> Any:
+    """An SDK call's answer, or 502 ``SMSFN.0515`` when it failed or raised (the exception's type
+    only: its text may carry a signed URL)."""
+    try:
+        resp = call()
+    except Exception as exc:
+        raise fn_error("SMSFN.0515", f"OBS failed the export's {step}: {type(exc).__name__}") from None
+    if resp is None or resp.status >= 300:
+        raise _failed(step, resp)
+    return resp
+
+
 def object_key(export: ExportSettings, now: datetime | None = None) -> str:
     """``<prefix>sms-tasks-<UTC stamp>-<random>.csv``: unguessable, sortable, never user text."""
     stamp = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
@@ -61,13 +74,16 @@ class ObsUpload:
         self.key = object_key(export)
         self._buffer = bytearray()
         self._parts: list[Any] = []
+        self._aborted = False
         self.bytes = 0
         disposition = f'attachment; filename="{filename}"'
-        resp = self._client.initiateMultipartUpload(self._bucket, self.key, contentType=CONTENT_TYPE,
-                                                    extensionHeaders={"Content-Disposition": disposition})
-        if resp.status >= 300:
+        try:
+            resp = _checked("start", lambda: self._client.initiateMultipartUpload(
+                self._bucket, self.key, contentType=CONTENT_TYPE,
+                extensionHeaders={"Content-Disposition": disposition}))
+        except ApiError:
             self._client.close()
-            raise _failed("start", resp)
+            raise
         self._upload_id = resp.body.uploadId
 
     def write(self, data: bytes) -> None:
@@ -82,10 +98,12 @@ class ObsUpload:
         from obs import CompletePart
 
         number = len(self._parts) + 1
-        resp = self._client.uploadPart(self._bucket, self.key, number, self._upload_id, object=part, isFile=False)
-        if resp.status >= 300:
+        try:
+            resp = _checked(f"part {number}", lambda: self._client.uploadPart(
+                self._bucket, self.key, number, self._upload_id, object=part, isFile=False))
+        except ApiError:
             self.abort()
-            raise _failed(f"part {number}", resp)
+            raise
         self._parts.append(CompletePart(partNum=number, etag=resp.body.etag))
 
     def finish(self) -> str:
@@ -95,18 +113,24 @@ class ObsUpload:
         if self._buffer or not self._parts:
             self._put(bytes(self._buffer))
             self._buffer = bytearray()
-        resp = self._client.completeMultipartUpload(self._bucket, self.key, self._upload_id,
-                                                    CompleteMultipartUploadRequest(parts=self._parts))
-        if resp.status >= 300:
+        request = CompleteMultipartUploadRequest(parts=self._parts)
+        try:
+            _checked("completion", lambda: self._client.completeMultipartUpload(
+                self._bucket, self.key, self._upload_id, request))
+        except ApiError:
             self.abort()
-            raise _failed("completion", resp)
+            raise
         try:
             return str(self._client.createSignedUrl("GET", self._bucket, self.key, expires=self._ttl).signedUrl)
         finally:
             self._client.close()
 
     def abort(self) -> None:
-        """Drops the parts uploaded so far (best effort: the error being answered matters more)."""
+        """Drops the parts uploaded so far (best effort: the error being answered matters more).
+        Once only: the upload's own failures abort it, and so does the export around it."""
+        if self._aborted:
+            return
+        self._aborted = True
         try:
             self._client.abortMultipartUpload(self._bucket, self.key, self._upload_id)
         except Exception:  # the caller raises the real failure

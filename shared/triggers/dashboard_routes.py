@@ -114,8 +114,11 @@ def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
     _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 here too
-    return export_csv(dashboard_filters(request), settings, invocation, request.header("accept-encoding"),
-                      security_headers(CSV_TYPE))
+    out = export_csv(dashboard_filters(request), settings, invocation, request.header("accept-encoding"),
+                     security_headers(CSV_TYPE))
+    if isinstance(out.body, dict):  # the signed link's note, as JSON
+        return response(out.status, out.body, {k: v for k, v in out.headers.items() if k != "Content-Type"})
+    return {"statusCode": out.status, "headers": out.headers, "body": out.body, "isBase64Encoded": out.base64}
 
 
 def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:

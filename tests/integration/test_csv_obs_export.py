@@ -136,3 +136,11 @@ def test_agency_credentials_sign_the_upload_and_the_link(env: Store) -> None:
     meta = obs.getObjectMetadata(env.bucket, key)
     obs.close()
     assert meta.status == 200 and int(meta.body.contentLength) == json.loads(out["body"])["bytes"]
+
+
+def test_an_upload_obs_refuses_is_a_clear_502(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPORT_BUCKET", "no-such-bucket")
+    out = export("identity")
+    body = json.loads(out["body"])
+    assert out["statusCode"] == 502 and body["error_code"] == "SMSFN.0515" and "start" in body["error_msg"]
+    assert LOCAL_AK not in out["body"] and "Signature" not in out["body"]

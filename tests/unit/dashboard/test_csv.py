@@ -24,6 +24,13 @@ def test_every_fragment_of_every_cell_is_inert(value: str) -> None:
     assert is_inert(neutralise(value))
 
 
+@given(st.lists(st.one_of(st.text(max_size=4), SIGNS), max_size=8).map("".join))
+def test_the_fast_pattern_agrees_with_the_definition(value: str) -> None:
+    from shared.dashboard.csv_cells import _CUT, _OPENS, _opens_formula
+
+    assert bool(_OPENS.search(value)) == any(_opens_formula(part) for part in _CUT.split(value)[::2])
+
+
 @given(st.text(alphabet=st.characters(blacklist_characters="=+-@\uff0b\uff0d\uff1d\uff20\u2212"
                                       "\u207a\u207c\u208a\u208c\u2a75\u2a76\ufb29\ufe62\ufe63\ufe66\ufe6b",
                                       blacklist_categories=("Cc",))))
