@@ -37,12 +37,13 @@ def dashboard_event(path: str = DASHBOARD_SCOPE, headers: dict[str, str] | None 
     return event
 
 
-def handler_spec(emulator: EmulatorProcess, event: dict[str, Any]) -> tuple[str, dict[str, str]]:
+def handler_spec(emulator: EmulatorProcess, event: dict[str, Any],
+                 timeout_s: int | None = None) -> tuple[str, dict[str, str]]:
     """A child's stdin (the HTTP function as template.yaml declares it, ``event``) and environment."""
     fn = http_function()
     secrets = {"DASHBOARD_LINK_SECRET": LOCAL_LINK_SECRET}
     spec = {
-        "code": str(fn.code), "handler": fn.handler, "function": fn.name, "timeout_s": fn.timeout_s,
+        "code": str(fn.code), "handler": fn.handler, "function": fn.name, "timeout_s": timeout_s or fn.timeout_s,
         "memory_mb": fn.memory_mb, "user_data": function_settings(fn, {**emulator.env(), **secrets}),
         "event": event, "tasks": emulator.tasks,
     }
