@@ -14,9 +14,9 @@ pytestmark = pytest.mark.e2e
 
 def test_access_log_masks_the_link_token(sms_env: Any, monkeypatch: pytest.MonkeyPatch,
                                           capsys: pytest.CaptureFixture[str]) -> None:
-    monkeypatch.setenv("DASHBOARD_LINK_SECRET", "gateway-log-test-secret-1")
+    monkeypatch.setenv("DASHBOARD_LINK_SECRET", "gateway-log-Hj4kL7zX1cV9bN3mQ6wE8rT2")
     monkeypatch.delenv("GATEWAY_QUIET", raising=False)
-    token = sign("/dashboard", "gateway-log-test-secret-1", 600)
+    token = sign("/dashboard", "gateway-log-Hj4kL7zX1cV9bN3mQ6wE8rT2", 600)
     gw = Gateway(port=0).start()
     try:
         answer = requests.get(f"{gw.url}/dashboard?token={token}", timeout=30)

@@ -29,7 +29,7 @@ from tests.objectstore.seaweed import Store, client, seaweed
 
 pytestmark = pytest.mark.integration
 TASKS = 24_000  # the plain CSV of this fleet is ~7.9 MB as json.dumps counts it; gzip ~1.3 MB
-SECRET = "obs-export-link-secret-42"
+SECRET = "obs-export-Wq7eR2tY5uI8oP1aS4dF9gH3"
 AGENCY_TOKEN = "agency-session-token-0001"
 
 
