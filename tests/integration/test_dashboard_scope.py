@@ -15,6 +15,7 @@ import pytest
 from local import dashboard_link
 from shared.dashboard.links import message_links, sign, task_path
 from shared.settings import Settings
+from tests.helpers import response_body
 from tests.hostile import HostileServer, answer, tasks_page
 from tests.integration.test_dashboard import SECRET, call
 
@@ -36,7 +37,7 @@ def open_url(url: str) -> dict[str, Any]:
 
 def csv_rows(out: dict[str, Any]) -> list[dict[str, str]]:
     assert out["statusCode"] == 200, out["body"][:300]
-    return list(csv.DictReader(io.StringIO(out["body"][1:])))
+    return list(csv.DictReader(io.StringIO(response_body(out).decode("utf-8")[1:])))  # gzip when accepted
 
 
 def test_signed_filters_hold_when_the_url_drops_them(dash_env: Any) -> None:
