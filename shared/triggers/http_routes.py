@@ -50,7 +50,15 @@ def _dashboard(request: ApiGatewayEvent) -> Route | None:
     return route_for(request)
 
 
-GROUPS: tuple[RouteGroup, ...] = (_api, _dashboard)
+def _metrics(request: ApiGatewayEvent) -> Route | None:
+    if _path(request) != "/metrics":
+        return None
+    from shared.triggers.metrics_route import METRICS  # only scrapes pay for the exposition
+
+    return METRICS
+
+
+GROUPS: tuple[RouteGroup, ...] = (_api, _metrics, _dashboard)
 
 
 def _path(request: ApiGatewayEvent) -> str:
