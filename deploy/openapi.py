@@ -45,6 +45,7 @@ from project import template
 from shared.dashboard.csv_export import CSV_TYPE
 from shared.dashboard.links import TOKEN_PARAM
 from shared.dashboard.render import HTML_TYPE, LANGUAGE_NAMES, security_headers
+from shared.metrics.exposition import CONTENT_TYPE as METRICS_TYPE
 from shared.triggers.apigw import JSON_TYPE
 from shared.triggers.http_routes import ALLOW
 from shared.validation.modes import derive
@@ -99,10 +100,18 @@ OTHER_HEADERS: dict[str, dict[str, Any]] = {
                     "schema": {"type": "integer", "minimum": 0}},
     "X-Task-Count": {"description": "Tasks matching the filters (SMS's count); more than the rows of a partial export.",
                      "required": True, "schema": {"type": "integer", "minimum": 0}},
+    "WWW-Authenticate": {"description": "How to authenticate a scrape (RFC 6750).", "required": True,
+                         "schema": {"type": "string", "pattern": "^Bearer "}},
     "Content-Disposition": {"description": "A download, named sms-tasks-<UTC time>.csv.", "required": True,
                             "schema": {"type": "string", "pattern": r'^attachment; filename="[^"]+\.csv"$'}},
 }
 ERROR_HEADERS = {"405": ["Allow"], "429": ["Retry-After"]}
+# /metrics's errors: the API's JSON, its 401 about the scrape's token (with WWW-Authenticate).
+METRICS_ERRORS = {
+    **ERRORS,
+    "401": "No, an altered or an expired metrics token, or one for another scope (SMSFN.0401), answered before "
+           "any task is read (WWW-Authenticate: Bearer); or SMS refused the function's credentials.",
+}
 # Every dashboard answer's headers (shared/dashboard/render.py); OpenAPI ignores a Content-Type
 # header, the media type says it.
 PAGE_HEADERS = {name: value for name, value in security_headers().items() if name != "Content-Type"}
@@ -125,6 +134,7 @@ ERROR_KINDS = {
     "DashboardPageError": ErrorKind(HTML_TYPE, {"type": "string"}, list(PAGE_HEADERS), DASHBOARD_ERRORS,
                                     " Answered as an HTML page without the token or any task data."),
     "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), DASHBOARD_ERRORS),
+    "MetricsError": ErrorKind(JSON_TYPE, _ERROR_BODY, [], METRICS_ERRORS),
 }
 _DATA_KEYWORDS = {"enum", "default", "required", "example", "examples"}  # values are data, not schemas
 _SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs"}
@@ -365,6 +375,22 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     return paths
 
 
+def _metrics_path(project_id: str) -> dict[str, Any]:
+    """``GET /metrics`` (shared/triggers/metrics_route.py): Prometheus text behind a signed token,
+    sent as ``Authorization: Bearer`` or ``?token=``; the same filters as the summary."""
+    filters = ["dashboard_state", "query_name", "query_id", "query_source_server_id", "query_enterprise_project_id"]
+    token = {"name": TOKEN_PARAM, "in": "query", "schema": {"type": "string"},
+             "description": "The signed token, when the scraper cannot send Authorization: Bearer."}
+    ok = _ok(METRICS_TYPE, {"type": "string"}, ["X-Request-Id"])
+    op = _operation("/metrics", "Migration metrics (Prometheus text format 0.0.4)", "metrics", ok,
+                    [*_param_refs(filters), token], project_id,
+                    "Tasks by state, health, type and OS; per-wave progress, ETA and target; scan duration, "
+                    "partial flag and schema violations (docs/metrics.md). No per-task labels.", "MetricsError")
+    op["tags"] = ["metrics"]
+    op["security"] = [{"metrics-token": []}, {}]
+    return {"/metrics": {"get": op}}
+
+
 def _headers() -> dict[str, Any]:
     out: dict[str, Any] = {name: {"description": text, **({"required": True} if name in REQUIRED_HEADERS else {}),
                                   "schema": {"type": "string"}} for name, text in HEADERS.items()}
@@ -383,6 +409,7 @@ def _error_responses() -> dict[str, Any]:
             headers = ["X-Request-Id", *ERROR_HEADERS.get(code, []), *kind.headers]
             out[f"{prefix}{code}"] = {"description": text + kind.note, "headers": _header_refs(headers),
                                       "content": {kind.media: {"schema": kind.schema}}}
+    out["MetricsError401"]["headers"].update(_header_refs(["WWW-Authenticate"]))  # metrics_route's 401 only
     return out
 
 
@@ -410,7 +437,8 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
             ),
         },
         "tags": [{"name": "tasks", "description": "SMS migration tasks"},
-                 {"name": "dashboard", "description": "Operator views behind signed links"}],
+                 {"name": "dashboard", "description": "Operator views behind signed links"},
+                 {"name": "metrics", "description": "Prometheus scrapes behind a signed token"}],
         "paths": {
             "/v3/tasks": {
                 "get": _api_operation(
@@ -427,6 +455,7 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                 )
             },
             **_dashboard_paths(project_id),
+            **_metrics_path(project_id),
         },
         "components": {
             "securitySchemes": {
@@ -436,6 +465,9 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                 "apig-auth-app": {"type": "apiKey", "name": "Authorization", "in": "header",
                                   "description": "APIG app authentication (AppKey/AppSecret signature).",
                                   "x-apigateway-auth-type": "AppSigv1"},
+                "metrics-token": {"type": "http", "scheme": "bearer",
+                                  "description": "A signed token with scope /metrics (make dashboard-link "
+                                                 "LINK_PATH=/metrics), checked by the function itself."},
             },
             "parameters": {**query_parameters(), **dashboard_parameters()},
             "headers": _headers(),

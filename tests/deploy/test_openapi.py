@@ -168,4 +168,4 @@ def test_local_gateway_serves_openapi_json() -> None:
         gateway.stop()
     assert served["servers"] == [{"url": gateway.url, "description": "local gateway"}]
     assert served["paths"].keys() == {"/v3/tasks", "/v3/tasks/summary", "/dashboard", "/dashboard/tasks/{id}",
-                                      "/dashboard/tasks.csv"}
+                                      "/dashboard/tasks.csv", "/metrics"}

@@ -5,7 +5,7 @@ Auth is left out, and only auth: the ``ignored_auth`` check and the security sch
 IAM auth is API Gateway's job in the cloud; the local gateway (like ``make run``'s curl examples) does
 not authenticate callers, so those would test a gateway we don't deploy.
 
-The dashboard's signed link is a plain ``token`` parameter, which no generator can sign: most dashboard
+The dashboard's signed link (and ``/metrics``'s token) is a plain ``token`` parameter, which no generator can sign: most dashboard
 cases get a valid token (some for one real task's page), the rest keep the generated one (garbage or
 none) or get an expired one or one for another page, so pages, CSVs and every error the link allows are
 all reached. On top of schemathesis's checks, each answer's full ``Content-Type`` (charset included) is
@@ -26,6 +26,7 @@ from schemathesis.config import SchemathesisConfig
 from local.dashboard_link import LOCAL_LINK_SECRET
 from local.gateway import Gateway
 from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM, sign, task_path
+from shared.triggers.metrics_route import METRICS_PATH
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.e2e
@@ -55,12 +56,18 @@ def _pick(case: Any, salt: str, options: int) -> int:
 
 
 def with_link(case: Any, task_ids: list[str]) -> str | None:
-    """Puts a token on a dashboard case; returns it when it is one the function must not echo."""
-    if not case.path.startswith(DASHBOARD_SCOPE):
+    """Puts a token on a dashboard or metrics case; returns it when it is one the function must not echo."""
+    if not case.path.startswith((DASHBOARD_SCOPE, METRICS_PATH)):
         return None
     kind = TOKENS[_pick(case, "token", len(TOKENS))]
     if kind == "generated":
         return None
+    if case.path == METRICS_PATH:
+        token = {"expired": lambda: sign(METRICS_PATH, LOCAL_LINK_SECRET, 1, now=0),
+                 "other page": lambda: sign(DASHBOARD_SCOPE, LOCAL_LINK_SECRET, 600),
+                 "valid": lambda: sign(METRICS_PATH, LOCAL_LINK_SECRET, 600)}[kind]()
+        case.query = {**(case.query or {}), TOKEN_PARAM: token}
+        return token
     if "id" in case.path_parameters and kind == "valid" and _pick(case, "task", 2):
         case.path_parameters["id"] = task_ids[_pick(case, "which", len(task_ids))]
     page = task_path(str(case.path_parameters["id"])) if "id" in case.path_parameters else DASHBOARD_SCOPE
@@ -116,7 +123,8 @@ FAULTS: dict[str, tuple[int, Any]] = {
 OPERATIONS = [op.ok().label for op in schema.get_all_operations()]
 # Not every failure can happen everywhere: the API needs no link secret, a task page scans nothing.
 CASES = [(op, fault) for op in OPERATIONS for fault, (status, _) in FAULTS.items()
-         if not (status == 500 and DASHBOARD_SCOPE not in op) and not (status == 409 and "{id}" in op)]
+         if not (status == 500 and DASHBOARD_SCOPE not in op and METRICS_PATH not in op)
+         and not (status == 409 and "{id}" in op)]
 
 
 @pytest.mark.parametrize(("operation", "fault"), CASES)
@@ -129,6 +137,7 @@ def test_upstream_failures_conform(operation: str, fault: str, gateway: Gateway,
     inject(sms_env, monkeypatch)
     # /v3/tasks reads every page, as the dashboard's scans do (its one-page failures: tests/integration)
     query = {TOKEN_PARAM: sign(DASHBOARD_SCOPE, LOCAL_LINK_SECRET, 600)} if path.startswith(DASHBOARD_SCOPE) else \
+        {TOKEN_PARAM: sign(METRICS_PATH, LOCAL_LINK_SECRET, 600)} if path == METRICS_PATH else \
         {"all": "true"} if path == "/v3/tasks" else {}
     case = schema[path][method].Case(query=query, path_parameters={"id": task_id} if "{id}" in path else {})
     response = case.call_and_validate(base_url=gateway.url, checks=CONFORMANCE)
