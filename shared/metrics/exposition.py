@@ -50,14 +50,10 @@ def _counts(name: str, doc: str, label: str, counts: Mapping[str, Any] | None) -
     yield family
 
 
-def _ratio(progress: Any) -> float | None:
-    """A progress object's share done (0..1), or a bare number in 0..1."""
-    value = progress.get("ratio") if isinstance(progress, Mapping) else progress
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _eta(eta: Any) -> float | None:
-    return epoch_s(eta.get("at") if isinstance(eta, Mapping) else eta)
+def _share(progress: Any, key: str) -> float | None:
+    """A progress object's percentage ``key`` (``share_done`` or ``percent``, 0..100) as 0..1."""
+    value = progress.get(key) if isinstance(progress, Mapping) else None
+    return round(value / 100.0, 6) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _waves(groups: Any) -> list[Mapping[str, Any]]:
@@ -73,7 +69,8 @@ def _waves(groups: Any) -> list[Mapping[str, Any]]:
             if isinstance(value, int):
                 health[key] = health.get(key, 0) + value
     total = sum(w.get("total", 0) for w in rest if isinstance(w.get("total"), int))
-    return [*kept, {"name": MORE_WAVES, "total": total, "health": health}]
+    return [*kept, {"name": MORE_WAVES, "total": total, "health": health,
+                    "at_risk": any(w.get("at_risk") is True for w in rest)}]
 
 
 class SummaryCollector(Collector):
@@ -99,48 +96,47 @@ class SummaryCollector(Collector):
         matched = _gauge("tasks_matched", "Tasks the filters matched, as SMS counts them.")
         matched.add_metric([], s.get("total") or 0)
         yield matched
-        fleet = s.get("fleet") if isinstance(s.get("fleet"), Mapping) else {}
-        ratio = _ratio(fleet.get("progress"))
-        if ratio is not None:
-            gauge = _gauge("fleet_progress_ratio", "Share of the fleet's migration done, 0..1 (an estimate).")
-            gauge.add_metric([], ratio)
-            yield gauge
-        eta = _eta(fleet.get("eta"))
-        if eta is not None:
-            gauge = _gauge("fleet_eta_timestamp_seconds", "Projected completion of the fleet, Unix seconds "
-                           "(an estimate; absent when it cannot be computed).")
-            gauge.add_metric([], eta)
-            yield gauge
-        generated = epoch_s(s.get("generated_at"))
-        if generated is not None:
-            gauge = _gauge("generated_timestamp_seconds", "When these figures were read, Unix seconds.")
-            gauge.add_metric([], generated)
-            yield gauge
+        progress = s.get("progress")
+        for name, doc, value in (
+            ("fleet_done_ratio", "Share of the fleet's tasks done (stopped ones left out), 0..1.",
+             _share(progress, "share_done")),
+            ("fleet_progress_ratio", "Mean task progress of the fleet (done 1, waiting 0), 0..1 (an estimate).",
+             _share(progress, "percent")),
+            ("fleet_eta_timestamp_seconds", "Projected completion of the fleet, Unix seconds (an estimate; absent "
+             "when it cannot be computed).", epoch_s(progress.get("eta")) if isinstance(progress, Mapping) else None),
+            ("generated_timestamp_seconds", "When these figures were read, Unix seconds.",
+             epoch_s(s.get("generated_at"))),
+        ):
+            if value is not None:
+                gauge = _gauge(name, doc)
+                gauge.add_metric([], value)
+                yield gauge
 
     def _waves(self) -> Iterator[Metric]:
         waves = _waves(self.summary.get("groups"))
         if not waves:
             return
         tasks = _gauge("wave_tasks", "Tasks of each wave (SUMMARY_GROUPS) by health.", ("wave", "health"))
-        progress = _gauge("wave_progress_ratio", "Share of each wave's migration done, 0..1 (an estimate).",
-                          ("wave",))
+        done = _gauge("wave_done_ratio", "Share of each wave's tasks done (stopped ones left out), 0..1.", ("wave",))
+        progress = _gauge("wave_progress_ratio", "Mean task progress of each wave, 0..1 (an estimate).", ("wave",))
         eta = _gauge("wave_eta_timestamp_seconds", "Projected completion of each wave, Unix seconds (an "
                      "estimate; absent when it cannot be computed).", ("wave",))
         target = _gauge("wave_target_timestamp_seconds", "Each wave's declared target, Unix seconds.", ("wave",))
-        at_risk = _gauge("wave_at_risk", "1 when the wave is projected to miss its target or has failed or "
-                         "stalled tasks, else 0.", ("wave",))
+        at_risk = _gauge("wave_at_risk", "1 when the wave has failed, stalled or lagging tasks or is projected "
+                         "to miss its target, else 0.", ("wave",))
         for wave in waves:
             name = wave["name"]
             for health, count in (wave.get("health") or {}).items():
                 if isinstance(count, int):
                     tasks.add_metric([name, str(health)], count)
-            for family, value in ((progress, _ratio(wave.get("progress"))), (eta, _eta(wave.get("eta"))),
-                                  (target, epoch_s(wave.get("target")))):
+            for family, value in ((done, _share(wave.get("progress"), "share_done")),
+                                  (progress, _share(wave.get("progress"), "percent")),
+                                  (eta, epoch_s(wave.get("eta"))), (target, epoch_s(wave.get("target")))):
                 if value is not None:
                     family.add_metric([name], value)
             if isinstance(wave.get("at_risk"), bool):
                 at_risk.add_metric([name], int(wave["at_risk"]))
-        yield from (tasks, progress, eta, target, at_risk)
+        yield from (tasks, done, progress, eta, target, at_risk)
 
     def _scan(self) -> Iterator[Metric]:
         scan, s = self.scan, self.summary

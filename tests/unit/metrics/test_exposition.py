@@ -26,9 +26,11 @@ def summary(waves: list[str]) -> dict[str, Any]:
         "by_state": {"RUNNING": 5, "MIGRATE_FAIL": 2, "MIGRATE_SUCCESS": 5},
         "by_type": {"MIGRATE_BLOCK": 12}, "by_os": {"LINUX": 12},
         "health": {"done": 5, "failed": 2, "stalled": 1, "lagging": 1, "healthy": 3, "waiting": 0, "stopped": 0},
-        "fleet": {"progress": {"ratio": 0.5}, "eta": {"at": "2026-12-05T00:00:00Z"}},
-        "groups": [{"name": n, "total": 3, "health": {"done": 1, "healthy": 2}, "progress": {"ratio": 0.25},
-                    "eta": {"at": "2026-12-04T00:00:00Z"}, "target": "2026-12-06T00:00:00Z", "at_risk": i % 2 == 0}
+        "progress": {"status": "in_progress", "done": 5, "share_done": 41.7, "percent": 50.0,
+                     "eta": "2026-12-05T00:00:00.000Z"},
+        "groups": [{"name": n, "total": 3, "health": {"done": 1, "healthy": 2},
+                    "progress": {"status": "in_progress", "done": 1, "share_done": 33.3, "percent": 25.0},
+                    "eta": "2026-12-04T00:00:00.000Z", "target": "2026-12-06T00:00:00.000Z", "at_risk": i % 2 == 0}
                    for i, n in enumerate(waves)],
     }
 
@@ -65,6 +67,7 @@ def test_values_are_the_summarys() -> None:
     assert got[("sms_tasks_by_health", frozenset({("health", "stalled")}))] == 1
     assert got[("sms_wave_tasks", frozenset({("wave", HOSTILE_WAVES[0]), ("health", "healthy")}))] == 2
     assert got[("sms_wave_progress_ratio", frozenset({("wave", "迁移批次-一")}))] == 0.25
+    assert got[("sms_fleet_done_ratio", frozenset())] == 0.417
     assert got[("sms_fleet_eta_timestamp_seconds", frozenset())] == 1796428800.0  # 2026-12-05T00:00:00Z
     assert got[("sms_scan_duration_seconds", frozenset())] == 1.5
     assert got[("sms_scan_partial", frozenset())] == 0
@@ -73,7 +76,7 @@ def test_values_are_the_summarys() -> None:
 
 def test_no_eta_is_absent_never_zero() -> None:
     s = summary(["a"])
-    s["fleet"] = {"progress": {"ratio": 0.1}, "eta": None}
+    s["progress"]["eta"] = None
     s["groups"][0]["eta"] = None
     got = samples(render(s, {}))
     assert not [k for k in got if k[0] in ("sms_fleet_eta_timestamp_seconds", "sms_wave_eta_timestamp_seconds")]
@@ -90,7 +93,7 @@ def test_wave_labels_are_bounded() -> None:
 
 def test_a_v1_summary_still_renders() -> None:
     s = summary([])
-    for key in ("health", "fleet", "groups"):
+    for key in ("health", "progress", "groups"):
         s.pop(key)
     got = samples(render(s, {"elapsed_s": 0.2}))
     assert got[("sms_tasks_matched", frozenset())] == 12
