@@ -8,8 +8,9 @@ not authenticate callers, so those would test a gateway we don't deploy.
 The dashboard's signed link (and ``/metrics``'s token) is a plain ``token`` parameter, which no
 generator can sign: most dashboard and metrics cases get a valid token (some for one real task's
 page), the rest keep the generated one (garbage or none) or get an expired one or one for another
-page, so pages, CSVs and every error the link allows are all reached. On top of schemathesis's checks, each answer's full ``Content-Type`` (charset included) is
-one the spec lists for its status, and no dashboard error carries the token."""
+page, so pages, CSVs and every error the link allows are all reached. On top of schemathesis's
+checks, each answer's full ``Content-Type`` (charset included) is one the spec lists for its status,
+and no dashboard error carries the token."""
 from __future__ import annotations
 
 import zlib
