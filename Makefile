@@ -18,7 +18,8 @@ help:
 	@echo "make validate - template.yaml against template.schema.json, and every file it points to"
 	@echo "make package  - FunctionGraph zips in dist/ (code per function + one dependency zip)"
 	@echo "make openapi  - regenerate openapi.yaml (PROJECT_ID=... also writes dist/openapi-apig.yaml)"
-	@echo "make deploy   - create/update functions, settings, alias and triggers (DRY_RUN=1: plan only)"
+	@echo "make deploy   - create/update functions, settings, alias and triggers (DRY_RUN=1: plan only;"
+	@echo "               REPLACE_APIS=1: go ahead where an API Gateway trigger can only be replaced)"
 	@echo "make rollback FN=list_tasks_http [VERSION=v...] - point the alias at the previous version"
 
 # Install output goes to stderr so `make invoke` keeps stdout for the handler's JSON alone.
@@ -72,7 +73,8 @@ openapi: $(STAMP)
 	@$(PY) -m deploy.openapi
 	@if [ -n "$(PROJECT_ID)" ]; then $(PY) -m deploy.openapi --project-id "$(PROJECT_ID)" --out dist/openapi-apig.yaml; fi
 
-# DRY_RUN=1 prints the planned calls and changes nothing (it is read by deploy/deploy.py).
+# DRY_RUN=1 prints the planned calls and changes nothing; REPLACE_APIS=1 lets deploy delete and recreate an
+# API Gateway trigger it cannot update (announced first). Both are read by deploy/deploy.py.
 deploy: $(STAMP) package
 	@$(PY) -m deploy.deploy apply $(FN)
 

@@ -12,9 +12,15 @@ second run with nothing changed makes no change at all.
 * versions: each distinct state (code, dependencies, settings, secrets) is published once, with its
   fingerprint in the description; the alias is pointed at the version holding this state, reusing
   an older one if it matches (so re-deploying an older commit is an instant rollback);
-* triggers (on the alias): matched by type and name (or topic, queue ...); a matching one is left
-  alone, a changed one is replaced (or only enabled/disabled), a missing one created, and one the
-  template no longer declares deleted (``deployment.prune_triggers``).
+* triggers (on the alias): matched by type and name (or topic, queue ...); compared only on the
+  fields ListFunctionTriggers documents returning, the rest through a fingerprint kept in the alias
+  description; a matching one is left alone, one whose status or UpdateTrigger fields changed is
+  updated in place, any other change replaces it (an API Gateway one only after a warning and with
+  REPLACE_APIS=1), a missing one is created, and one the template no longer declares deleted
+  (``deployment.prune_triggers``).
+
+Before the first call: prerequisites FunctionGraph would refuse late (a KAFKA trigger without VPC
+access) and every missing setting, all at once, with what each is for.
 
 ``rollback FUNCTION [--to VERSION]`` points the alias at the previous (or given) version;
 ``versions FUNCTION`` lists them."""
@@ -37,11 +43,20 @@ from huaweicloudsdkcore.exceptions.exceptions import SdkException
 from deploy import triggers as trig
 from deploy.fg import Account, DeployError, FunctionGraph
 from deploy.package import DIRECT_UPLOAD_LIMITS, DIST, over_limit_advice
-from deploy.state import VERSION_FIELDS, Artifact, DesiredFunction, Manifest, config_changes, desired_function
+from deploy.state import (
+    VERSION_FIELDS,
+    Artifact,
+    DesiredFunction,
+    Manifest,
+    config_changes,
+    desired_function,
+    missing_settings,
+)
+from deploy.validate import PLACEHOLDER, prerequisite_problems
 from project import template
 
 T = TypeVar("T")
-OFFLINE_PROJECT = "{project_id}"
+OFFLINE_PROJECT = "offline"  # never printed: a dry run without credentials says so instead
 FUNCTION_TYPE = "v2"
 MAX_VERSIONS = 20  # per function, latest included (user guide, "Versions")
 # The names deploy gives the versions it publishes: v<UTC time>[-NN], so name order is publish order.
@@ -76,15 +91,19 @@ class Runner:
     def ref(self) -> str:
         return _git_ref(self.env)
 
+    def tell(self, line: str) -> None:
+        """A line of the plan; a dry run shows an unset ``${NAME}`` as ``<NAME unset>``."""
+        self.say(PLACEHOLDER.sub(lambda m: f"<{m.group(1)} unset>", line) if self.dry_run else line)
+
     def change(self, action: str, target: str, details: str, call: Callable[[], T], placeholder: T) -> T:
         self.changes.append(Change(action, target, details))
-        self.say(f"  {'plan' if self.dry_run else 'call'} {action} {target}" + (f"  {details}" if details else ""))
+        self.tell(f"  {'plan' if self.dry_run else 'call'} {action} {target}" + (f"  {details}" if details else ""))
         if self.dry_run:
             return placeholder
         return call()
 
     def note(self, text: str) -> None:
-        self.say(f"  ok   {text}")
+        self.tell(f"  ok   {text}")
 
 
 def _show(data: Any) -> str:
@@ -182,6 +201,8 @@ def _holds(version: dict[str, Any], want: DesiredFunction, fingerprint: str) -> 
     if "fp:" in description:
         return f"fp:{fingerprint}" in description
     config = {k: v for k, v in want.config().items() if k in VERSION_FIELDS}
+    if want.vpc and str(version.get("func_vpc_id") or "") != str(want.vpc.get("vpc_id")):
+        return False
     return version.get("code_filename") == want.code_filename and not config_changes(config, version)
 
 
@@ -233,11 +254,38 @@ def prune_versions(run: Runner, name: str, urn: str, versions: list[dict[str, An
     return [v for v in versions if str(v.get("version")) not in gone]
 
 
+@dataclass(frozen=True)
+class AliasState:
+    """Where the alias points after ``ensure_alias``, and the trigger fingerprints its description
+    kept before this deploy (None: none kept yet)."""
+
+    version: str
+    moved: bool
+    kept: frozenset[str] | None
+    written: frozenset[str] | None  # what the description holds now
+
+
+TRIGGER_TAG = re.compile(r"\btrg:([0-9a-f,]*)")
+
+
+def kept_fingerprints(description: str | None) -> frozenset[str] | None:
+    """Trigger fingerprints deploy wrote into the alias description (ListVersionAliases documents
+    ``description``, ListFunctionTriggers does not document every field deploy sets)."""
+    found = TRIGGER_TAG.search(description or "")
+    return None if found is None else frozenset(x for x in found.group(1).split(",") if x)
+
+
+def alias_description(ref: str, fingerprints: frozenset[str] | None) -> str:
+    tail = f" trg:{','.join(sorted(fingerprints))}" if fingerprints is not None else ""
+    return f"managed by make deploy ({ref[:40]}){tail}"
+
+
 def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings: template.Deployment,
-                 deps: list[str], exists: bool) -> bool:
+                 deps: list[str], exists: bool, fingerprints: frozenset[str]) -> AliasState:
     """Points the alias at a version holding exactly this state, publishing one when none does
     (after making room under the version cap), then prunes versions nothing needs any more.
-    True when the alias was created or moved."""
+    ``fingerprints``: the triggers' fingerprints, written when the alias is created (no triggers
+    hang on a new alias, so they are all created from the template)."""
     app, alias = settings.app, settings.alias or ""
     urn = account.function_urn(app, want.name, "latest")
     fingerprint = want.fingerprint(deps)
@@ -257,20 +305,37 @@ def ensure_alias(run: Runner, want: DesiredFunction, account: Account, settings:
                              name)
         versions = [*versions, {"version": version, "version_description": description}]
     current = next((a for a in aliases if a.get("name") == alias), None)
-    description = f"managed by make deploy ({run.ref})"
+    kept = kept_fingerprints(current.get("description")) if current else None
     moved = current is None or str(current.get("version")) != version
+    # A new alias has no triggers yet (all are created from the template), and with none kept yet
+    # the triggers are taken as they are (adopted): either way their fingerprints go in now.
+    written = kept if kept is not None else fingerprints
     if current is None:
+        kept = fingerprints
         run.change("CreateVersionAlias", want.name, f"{alias} -> {version}",
-                   lambda: run.api.create_alias(urn, alias, version, description), None)
+                   lambda: run.api.create_alias(urn, alias, version, alias_description(run.ref, written)), None)
     elif moved:
         run.change("UpdateVersionAlias", want.name, f"{alias}: {current.get('version')} -> {version}",
-                   lambda: run.api.update_alias(urn, alias, version, description), None)
+                   lambda: run.api.update_alias(urn, alias, version, alias_description(run.ref, written)), None)
     else:
+        written = kept
         run.note(f"{want.name} alias {alias} -> {version}")
     others = [a for a in aliases if a.get("name") != alias]
     prune_versions(run, want.name, urn, versions, [*others, {"name": alias, "version": version}],
                    settings.keep_versions)
-    return moved
+    return AliasState(version, moved, kept, written)
+
+
+def keep_fingerprints(run: Runner, want: DesiredFunction, account: Account, settings: template.Deployment,
+                      state: AliasState, fingerprints: frozenset[str]) -> None:
+    """After the triggers match the template: their fingerprints into the alias description."""
+    if state.written == fingerprints:
+        return
+    urn = account.function_urn(settings.app, want.name, "latest")
+    alias = settings.alias or ""
+    run.change("UpdateVersionAlias", want.name, f"{alias}: trigger fingerprints {','.join(sorted(fingerprints))}",
+               lambda: run.api.update_alias(urn, alias, state.version, alias_description(run.ref, fingerprints)),
+               None)
 
 
 # --- asynchronous invocation -------------------------------------------------------------------------
@@ -295,42 +360,129 @@ def ensure_async_config(run: Runner, want: DesiredFunction, urn: str, exists: bo
 
 # --- triggers ----------------------------------------------------------------------------------------
 
-def ensure_triggers(run: Runner, fn: template.Function, urn: str, exists: bool, prune: bool) -> None:
-    desired = [trig.desired_trigger(t, fn, run.env, allow_unresolved=run.dry_run) for t in fn.triggers]
+@dataclass(frozen=True)
+class TriggerStep:
+    action: str  # create | update | replace | delete | keep | same
+    want: trig.DesiredTrigger | None
+    have: dict[str, Any] | None
+    why: str = ""
+
+    @property
+    def replaces_api(self) -> bool:
+        return self.action == "replace" and self.want is not None and self.want.type_code in trig.API_GATEWAY
+
+
+def _difference(want: trig.DesiredTrigger, have: dict[str, Any], kept: frozenset[str] | None) -> tuple[str, str]:
+    """('same' | 'update' | 'replace', why) for a trigger FunctionGraph already has. Only the
+    fields ListFunctionTriggers documents are compared; the rest through the fingerprint the alias
+    keeps (none kept yet: assumed unchanged, and recorded)."""
+    code = str(have.get("trigger_type_code"))
+    shown, _hidden = trig.echoed(want.type_code, want.event_data)
+    current = have.get("event_data") or {}
+    changed = sorted(k for k, v in shown.items() if not trig.matches(v, current.get(k)))
+    if code != want.type_code:
+        return "replace", f"type {code} -> {want.type_code}"
+    if kept is not None and want.fingerprint() not in kept:
+        return "replace", "fields FunctionGraph does not return changed (" + ", ".join(
+            sorted(trig.echoed(want.type_code, want.event_data)[1]) or ["-"]) + ")"
+    if changed and set(changed) <= trig.UPDATABLE:
+        return "update", "event_data " + ", ".join(changed)
+    if changed:
+        return "replace", "changed: " + ", ".join(changed)
+    if str(have.get("trigger_status")).upper() != want.status:
+        return "update", f"status {have.get('trigger_status')} -> {want.status}"
+    return "same", ""
+
+
+def plan_triggers(run: Runner, desired: list[trig.DesiredTrigger], urn: str, exists: bool, prune: bool,
+                  kept: frozenset[str] | None) -> list[TriggerStep]:
+    """What ``ensure_triggers`` would do, from reads only."""
     current = run.fg.list_triggers(urn) if exists and run.fg is not None else []
     by_key: dict[tuple[str, str], dict[str, Any]] = {}
     for t in current:
         by_key.setdefault(trig.identity(str(t.get("trigger_type_code")), t.get("event_data") or {}), t)
-    target = f"{fn.name} on {urn.rsplit(':', 1)[-1].lstrip('!')}"
+    steps = []
     for want in desired:
+        have = by_key.pop(want.key(), None)
+        if have is None:
+            steps.append(TriggerStep("create", want, None))
+            continue
+        action, why = _difference(want, have, kept)
+        steps.append(TriggerStep(action, want, have, why))
+    steps.extend(TriggerStep("delete" if prune else "keep", None, have) for have in by_key.values())
+    return steps
+
+
+def _replacement_warning(step: TriggerStep) -> str:
+    have = step.have or {}
+    data = have.get("event_data") or {}
+    return (f"REPLACES API {data.get('api_name') or data.get('name')} ({data.get('api_id', '?')}): FunctionGraph "
+            f"cannot update an API Gateway trigger in place, so the API is deleted and created again with a new "
+            f"id; {data.get('path', 'its path')} answers 404 in between ({step.why})")
+
+
+def _announce_replacements(run: Runner, wanted: list[DesiredFunction],
+                           triggers: dict[str, list[trig.DesiredTrigger]], account: Account,
+                           settings: template.Deployment) -> None:
+    """Reads every function's triggers before the first change: an API Gateway trigger that can
+    only be replaced (deleting its API) is announced in the plan, and a real deploy goes ahead only
+    with REPLACE_APIS=1."""
+    if run.fg is None:
+        return
+    replaced = []
+    for want in wanted:
+        if not any(t.type_code in trig.API_GATEWAY for t in triggers[want.name]):
+            continue
+        latest = account.function_urn(settings.app, want.name, "latest")
+        if run.fg.show_function(latest) is None:
+            continue
+        kept = None
+        if settings.alias:
+            alias = next((a for a in run.fg.list_aliases(latest) if a.get("name") == settings.alias), None)
+            kept = kept_fingerprints(alias.get("description")) if alias else None
+        target = account.target_urn(settings.app, want.name, settings.alias)
+        steps = plan_triggers(run, triggers[want.name], target, True, settings.prune_triggers, kept)
+        replaced += [f"{want.name}/{s.want.name}: {_replacement_warning(s)}" for s in steps if s.replaces_api]
+    for line in replaced:
+        run.tell(f"  WARN {line}")
+    if replaced and not run.dry_run and run.env.get("REPLACE_APIS") != "1":
+        raise DeployError(f"{len(replaced)} API Gateway trigger(s) can only be replaced, which deletes their APIs "
+                          "(see above); nothing was changed. Run again with REPLACE_APIS=1 to go ahead.")
+
+
+def ensure_triggers(run: Runner, fn: template.Function, urn: str, steps: list[TriggerStep]) -> None:
+    target = f"{fn.name} on {urn.rsplit(':', 1)[-1].lstrip('!')}"
+    for step in steps:
+        want, have = step.want, step.have or {}
+        tid, code = str(have.get("trigger_id")), str(have.get("trigger_type_code"))
+        if want is None:
+            kind, name = trig.identity(code, have.get("event_data") or {})
+            if step.action == "delete":
+                run.change("DeleteFunctionTrigger", f"{target}: {code} {name}", "no longer in template.yaml",
+                           lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
+            else:
+                run.say(f"  keep {kind} {name}: not in template.yaml (prune_triggers is false)")
+            continue
         if want.unresolved:
             run.say(f"  note {fn.name}/{want.name}: {', '.join(want.unresolved)} not set; a real deploy needs it")
-        have = by_key.pop(want.key(), None)
         label = f"{target}: {want.type_code} {want.name}"
-        if have is None:
+        if step.action == "same":
+            run.note(f"trigger {want.type_code} {want.name}")
+        elif step.action == "create":
             run.change("CreateFunctionTrigger", label, _show(want.masked()),
                        lambda w=want: run.api.create_trigger(urn, w.body()), None)
-            continue
-        tid, code = str(have.get("trigger_id")), str(have.get("trigger_type_code"))
-        if code == want.type_code and trig.matches(want.event_data, have.get("event_data") or {}):
-            if str(have.get("trigger_status")).upper() == want.status:
-                run.note(f"trigger {want.type_code} {want.name}")
-            else:
-                run.change("UpdateTrigger", label, f"status {have.get('trigger_status')} -> {want.status}",
-                           lambda t=tid, w=want: run.api.set_trigger_status(urn, w.type_code, t, w.status), None)
-            continue
-        # FunctionGraph cannot edit a trigger's event data in place: replace it.
-        run.change("DeleteFunctionTrigger", label, f"replaced: {_show(want.masked())}",
-                   lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
-        run.change("CreateFunctionTrigger", label, _show(want.masked()),
-                   lambda w=want: run.api.create_trigger(urn, w.body()), None)
-    for (kind, name), have in by_key.items():
-        if prune:
-            tid, code = str(have.get("trigger_id")), str(have.get("trigger_type_code"))
-            run.change("DeleteFunctionTrigger", f"{target}: {code} {name}", "no longer in template.yaml",
-                       lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
+        elif step.action == "update":
+            current = have.get("event_data") or {}
+            fields = {k: v for k, v in want.event_data.items()
+                      if k in trig.UPDATABLE and not trig.matches(v, current.get(k))}
+            run.change("UpdateTrigger", label, step.why,
+                       lambda t=tid, w=want, f=fields: run.api.update_trigger(urn, w.type_code, t, w.status, f), None)
         else:
-            run.say(f"  keep {kind} {name}: not in template.yaml (prune_triggers is false)")
+            why = _replacement_warning(step) if step.replaces_api else f"replaced: {step.why}"
+            run.change("DeleteFunctionTrigger", label, why,
+                       lambda t=tid, c=code: run.api.delete_trigger(urn, c, t), None)
+            run.change("CreateFunctionTrigger", label, _show(want.masked()),
+                       lambda w=want: run.api.create_trigger(urn, w.body()), None)
 
 
 # --- the whole deploy --------------------------------------------------------------------------------
@@ -365,21 +517,36 @@ def deploy(options: Options, fg: FunctionGraph | None = None, env: dict[str, str
         raise DeployError(f"not in template.yaml: {', '.join(unknown)}")
     manifest = Manifest.load(options.dist)
     forbidden = {"access key": env.get("HUAWEICLOUD_SDK_AK", ""), "secret key": env.get("HUAWEICLOUD_SDK_SK", "")}
-    # Everything is resolved before the first call, so a missing secret or id stops the deploy
-    # before it has changed anything.
+    # Everything is resolved before the first call, so a missing prerequisite, secret or id stops
+    # the deploy before it has changed anything, all of them named at once.
     chosen = [functions[n] for n in (options.only or sorted(functions))]
+    refused = [p for fn in chosen for p in prerequisite_problems(fn)]
+    if refused:
+        raise DeployError("FunctionGraph would refuse this after earlier changes; nothing was changed:\n  "
+                          + "\n  ".join(refused))
+    missing = missing_settings(chosen, env, template.parameters(options.template_path),
+                               credentials=not (options.dry_run or fg is not None))
+    if missing and not options.dry_run:
+        raise DeployError(f"{len(missing)} setting(s) missing from the environment; nothing was changed:\n  "
+                          + "\n  ".join(missing))
     wanted = [desired_function(fn, manifest, env, forbidden, options.dry_run) for fn in chosen]
-    for fn in chosen:
-        for t in fn.triggers:
-            trig.desired_trigger(t, fn, env, allow_unresolved=options.dry_run)
+    triggers = {fn.name: [trig.desired_trigger(t, fn, env, allow_unresolved=options.dry_run) for t in fn.triggers]
+                for fn in chosen}
 
     fg = fg or _connect(settings, options.dry_run, env)
     account = fg.account if fg else Account(env.get("FG_REGION") or settings.region, OFFLINE_PROJECT)
     run = Runner(fg, options.dry_run, say, env)
-    say(f"deploy to {account.region}, project {account.project_id}, app {settings.app}, alias {settings.alias}"
+    project = account.project_id if fg else "(unknown: no credentials)"
+    say(f"deploy to {account.region}, project {project}, app {settings.app}, alias {settings.alias}"
         + (" (DRY_RUN: nothing is changed)" if options.dry_run else ""))
     if fg is None:
         say("  note no credentials: planning against an empty account")
+        missing = missing_settings(chosen, env, template.parameters(options.template_path))
+    if missing:
+        say(f"  note {len(missing)} setting(s) missing; a real deploy stops before its first call until they are set:")
+        for line in missing:
+            say(f"    {line}")
+    _announce_replacements(run, wanted, triggers, account, settings)
 
     dep_ids: dict[str, str] = {}
     for want in wanted:
@@ -389,10 +556,16 @@ def deploy(options: Options, fg: FunctionGraph | None = None, env: dict[str, str
     for want in wanted:
         deps = [dep_ids[want.dependency.name]] if want.dependency else []
         exists = ensure_function(run, want, account, settings.app, deps)
-        moved = ensure_alias(run, want, account, settings, deps, exists) if settings.alias else False
+        fingerprints = frozenset(t.fingerprint() for t in triggers[want.name])
+        alias = (ensure_alias(run, want, account, settings, deps, exists, fingerprints) if settings.alias
+                 else None)
         target = account.target_urn(settings.app, want.name, settings.alias)
-        ensure_async_config(run, want, target, exists, moved)
-        ensure_triggers(run, want.fn, target, exists, settings.prune_triggers)
+        ensure_async_config(run, want, target, exists, alias.moved if alias else False)
+        steps = plan_triggers(run, triggers[want.name], target, exists, settings.prune_triggers,
+                              alias.kept if alias else None)
+        ensure_triggers(run, want.fn, target, steps)
+        if alias is not None:
+            keep_fingerprints(run, want, account, settings, alias, fingerprints)
     n = len(run.changes)
     if options.dry_run:
         say(f"DRY_RUN: {n} change(s) planned, nothing changed")
@@ -431,8 +604,10 @@ def rollback(fg: FunctionGraph, function: str, to: str | None = None, dry_run: b
     if to == now:
         say(f"{function}: alias {settings.alias} already points at {to}")
         return []
+    kept = kept_fingerprints(alias.get("description"))  # the triggers did not change: keep their fingerprints
+    description = f"rollback from {now}" + (f" trg:{','.join(sorted(kept))}" if kept is not None else "")
     run.change("UpdateVersionAlias", function, f"{settings.alias}: {now} -> {to}",
-               lambda: fg.update_alias(urn, settings.alias or "", to or "", f"rollback from {now}"), None)
+               lambda: fg.update_alias(urn, settings.alias or "", to or "", description), None)
     return run.changes
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,7 @@ from huaweicloudsdkfunctiongraph.v2 import (
     UpdateFunctionCodeRequestBody,
     UpdateFunctionConfigRequest,
     UpdateFunctionConfigRequestBody,
+    UpdateriggerEventData,
     UpdateTriggerRequest,
     UpdateTriggerRequestBody,
     UpdateVersionAliasRequest,
@@ -86,6 +88,21 @@ class Account:
 
 def _json(response: Any) -> Any:
     return response.to_json_object() if response is not None else None
+
+
+def _pages(call: Callable[[str | None], Any], key: str) -> list[dict[str, Any]]:
+    """Every item of a listing FunctionGraph pages with ``marker``/``maxitems``/``next_marker``
+    (ListFunctionVersions, ListDependencies, ListDependencyVersion)."""
+    out: list[dict[str, Any]] = []
+    marker: str | None = None
+    while True:
+        page = _json(call(marker)) or {}
+        items = page.get(key) or []
+        out.extend(items)
+        nxt = page.get("next_marker")
+        if not items or not nxt or str(nxt) == str(marker):
+            return out
+        marker = str(nxt)
 
 
 def is_missing(exc: ServiceResponseException) -> bool:
@@ -152,16 +169,8 @@ class FunctionGraph:
     # --- versions and aliases ----------------------------------------------------------------
 
     def list_versions(self, urn: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        marker = None
-        while True:
-            page = _json(self.client.list_function_versions(
-                ListFunctionVersionsRequest(function_urn=urn, marker=marker, maxitems=str(PAGE)))) or {}
-            out.extend(page.get("versions") or [])
-            nxt = page.get("next_marker")
-            if not nxt or str(nxt) == str(marker) or not page.get("versions"):
-                return out
-            marker = str(nxt)
+        return _pages(lambda marker: self.client.list_function_versions(
+            ListFunctionVersionsRequest(function_urn=urn, marker=marker, maxitems=str(PAGE))), "versions")
 
     def delete_version(self, urn: str, version: str) -> None:
         """DeleteFunction on a version URN removes that version only (never ``latest``)."""
@@ -228,21 +237,24 @@ class FunctionGraph:
         self.client.delete_function_trigger(DeleteFunctionTriggerRequest(
             function_urn=urn, trigger_type_code=type_code, trigger_id=trigger_id))
 
-    def set_trigger_status(self, urn: str, type_code: str, trigger_id: str, status: str) -> None:
+    def update_trigger(self, urn: str, type_code: str, trigger_id: str, status: str,
+                       event_data: dict[str, Any] | None = None) -> None:
+        """UpdateTrigger: the status, and the few event_data fields it documents (``UPDATABLE``)."""
+        body = UpdateTriggerRequestBody(
+            trigger_status=status, event_data=[UpdateriggerEventData(**event_data)] if event_data else None)
         self.client.update_trigger(UpdateTriggerRequest(
-            function_urn=urn, trigger_type_code=type_code, trigger_id=trigger_id,
-            body=UpdateTriggerRequestBody(trigger_status=status)))
+            function_urn=urn, trigger_type_code=type_code, trigger_id=trigger_id, body=body))
 
     # --- dependencies --------------------------------------------------------------------------
 
     def find_dependency(self, name: str) -> dict[str, Any] | None:
-        page = _json(self.client.list_dependencies(ListDependenciesRequest(name=name, ispublic="false"))) or {}
-        found = [d for d in page.get("dependencies") or [] if d.get("name") == name]
+        found = [d for d in _pages(lambda marker: self.client.list_dependencies(ListDependenciesRequest(
+            name=name, ispublic="false", marker=marker, maxitems=str(PAGE))), "dependencies") if d.get("name") == name]
         return found[0] if found else None
 
     def list_dependency_versions(self, depend_id: str) -> list[dict[str, Any]]:
-        page = _json(self.client.list_dependency_version(ListDependencyVersionRequest(depend_id=depend_id))) or {}
-        return list(page.get("dependencies") or [])
+        return _pages(lambda marker: self.client.list_dependency_version(ListDependencyVersionRequest(
+            depend_id=depend_id, marker=marker, maxitems=str(PAGE))), "dependencies")
 
     def create_dependency_version(self, name: str, runtime: str, data: bytes, description: str) -> dict[str, Any]:
         body = CreateDependencyRequestBody(depend_type="zip", depend_file=base64.b64encode(data).decode("ascii"),

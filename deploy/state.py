@@ -12,7 +12,7 @@ from typing import Any
 from deploy.fg import DeployError
 from deploy.package import MANIFEST, human_size
 from deploy.triggers import matches, substitute
-from deploy.validate import environment_problems
+from deploy.validate import environment_problems, placeholder_uses
 from project.template import Function
 
 # Plain environment variable holding a salted, slow hash of the function's secrets: FunctionGraph
@@ -66,7 +66,37 @@ class Manifest:
         )
 
 
-def read_secrets(fn: Function, env: Mapping[str, str], forbidden: Mapping[str, str]) -> dict[str, str]:
+# The deployer's own settings (deploy.fg.FunctionGraph.connect).
+CREDENTIALS = {
+    "HUAWEICLOUD_SDK_AK": "the deployer's access key, for the FunctionGraph calls",
+    "HUAWEICLOUD_SDK_SK": "the deployer's secret key",
+    "HUAWEICLOUD_SDK_PROJECT_ID": "the project id of the FunctionGraph region (part of every function URN)",
+}
+
+
+def missing_settings(functions: list[Function], env: Mapping[str, str], described: Mapping[str, str],
+                     credentials: bool = True) -> list[str]:
+    """Every setting a real deploy needs from its environment and does not have, one line each:
+    name, what it is for (template.yaml ``parameters``), where it is used."""
+    uses: dict[str, list[str]] = {}
+    secrets: set[str] = set()
+    for fn in functions:
+        for name, where in placeholder_uses(fn):
+            if not env.get(name):
+                uses.setdefault(name, []).append(where)
+        for secret in fn.secrets:
+            if secret.required and not env.get(secret.source):
+                uses.setdefault(secret.source, []).append(f"{fn.name}/secrets/{secret.name}")
+                secrets.add(secret.source)
+    lines = [f"{name}: {what}" for name, what in CREDENTIALS.items() if credentials and not env.get(name)]
+    for name in sorted(uses):
+        what = described.get(name) or ("a secret the function gets encrypted" if name in secrets else "(undescribed)")
+        lines.append(f"{name}: {what} (used by {', '.join(sorted(set(uses[name])))})")
+    return lines
+
+
+def read_secrets(fn: Function, env: Mapping[str, str], forbidden: Mapping[str, str],
+                 allow_missing: bool = False) -> dict[str, str]:
     """The function's secret values from the deployer's environment. ``forbidden`` maps names of
     the deployer's own credentials to their values: those must never be copied into a function."""
     values: dict[str, str] = {}
@@ -82,7 +112,7 @@ def read_secrets(fn: Function, env: Mapping[str, str], forbidden: Mapping[str, s
                 raise DeployError(f"{fn.name}: secret {secret.name} would carry the deployer's {what}; give the "
                                   "function an agency, or its own key through `from:`")
         values[secret.name] = value
-    if missing:
+    if missing and not allow_missing:
         raise DeployError(f"{fn.name}: set {', '.join(missing)} in the environment (secrets are never in the template)")
     return values
 
@@ -192,7 +222,7 @@ def desired_function(fn: Function, manifest: Manifest, env: Mapping[str, str],
         raise DeployError(f"{fn.name} was packaged for {manifest.function_runtimes.get(fn.name)}, template.yaml "
                           f"says {fn.runtime}: run `make package`")
     dep_name = manifest.function_dependency.get(fn.name)
-    secrets = read_secrets(fn, env, forbidden)
+    secrets = read_secrets(fn, env, forbidden, allow_unresolved)
     too_big = environment_problems(fn.name, dict(fn.environment), secrets)  # now with the secrets' lengths
     if too_big:
         raise DeployError("; ".join(too_big))
@@ -207,14 +237,26 @@ def desired_function(fn: Function, manifest: Manifest, env: Mapping[str, str],
                            async_config(fn, env, allow_unresolved))
 
 
-# What a published version's snapshot carries and a deploy sets (ListFunctionVersions has no
-# description or name fields).
+# What a published version's snapshot carries and a deploy sets (ListFunctionVersionResult documents
+# no description; it documents these, code_filename and func_vpc_id).
 VERSION_FIELDS = ("runtime", "handler", "memory_size", "timeout", "xrole", "user_data")
 
 
 # Fields ShowFunctionConfig may leave out (the documented response does not promise them): compared
 # only when FunctionGraph returns them, so a deploy stays idempotent under either reading.
-ECHO_OPTIONAL = frozenset({"enable_lts_log", "log_config"})
+ECHO_OPTIONAL = frozenset({"enable_lts_log"})
+# ShowFunctionConfig documents the LTS group and stream as log_group_id/log_stream_id, never the
+# log_config UpdateFunctionConfig takes (SDK ShowFunctionConfigResponse; API reference ShowFunctionConfig).
+LOG_FIELDS = {"group_id": "log_group_id", "stream_id": "log_stream_id"}
+
+
+def _log_changes(want: dict[str, Any], current: dict[str, Any]) -> dict[str, Any] | None:
+    """The wanted group/stream ids against the ones ShowFunctionConfig documents (or a log_config
+    it may also return); names are not compared (ids identify them)."""
+    echoed = current.get("log_config") if isinstance(current.get("log_config"), dict) else {}
+    have = {ours: current.get(theirs) or echoed.get(ours) for ours, theirs in LOG_FIELDS.items()}
+    diff = {k: (have.get(k), v) for k, v in want.items() if k in LOG_FIELDS and str(have.get(k) or "") != str(v)}
+    return diff or None
 
 
 def config_changes(desired: dict[str, Any], current: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -225,7 +267,11 @@ def config_changes(desired: dict[str, Any], current: dict[str, Any]) -> dict[str
         if key in ECHO_OPTIONAL and key not in current:
             continue
         have = current.get(key)
-        if key == "user_data":
+        if key == "log_config":
+            diff = _log_changes(want, current)
+            if diff:
+                out[key] = ({k: v[0] for k, v in diff.items()}, {k: v[1] for k, v in diff.items()})
+        elif key == "user_data":
             try:
                 have_env = json.loads(have) if have else {}
             except ValueError:

@@ -33,6 +33,55 @@ MAX_ENV_CHARS = 4096
 # deploy adds a digest of the secrets as one more plain variable (deploy.state.SECRETS_DIGEST_VAR)
 _DIGEST_ENTRY = ("DEPLOY_SECRETS_DIGEST", "0" * 32)
 API_GATEWAY_TYPES = ("APIG", "DEDICATEDGATEWAY")
+# Trigger types FunctionGraph creates only on a function with VPC access (CreateFunctionTrigger:
+# "DDS: Configure a VPC for the function first"; user guide "Using a Kafka Trigger", prerequisites:
+# "You have enabled VPC access for the function"; FAQ: only in the same VPC subnet as the function).
+_GUIDE = "support.huaweicloud.com/intl/en-us/usermanual-functiongraph/"
+NEEDS_VPC = {"KAFKA": _GUIDE + "functiongraph_01_0214.html", "OPENSOURCEKAFKA": _GUIDE + "functiongraph_01_1838.html",
+             "DDS": "support.huaweicloud.com/intl/en-us/api-functiongraph/functiongraph_06_0122.html"}
+# Runtime names: the SDK's CreateFunctionRequestBody.runtime enum (huaweicloudsdkfunctiongraph 3.1.219,
+# the newest on PyPI, names Python3.9 and Python3.10 but not 3.12) plus what the user guide lists
+# ("Supported Runtimes": Python 2.7, 3.6, 3.9, 3.10, 3.12). docs/deploy.md explains the choice.
+DOCUMENTED_RUNTIMES = {"Python3.12": _GUIDE + "functiongraph_01_0151.html"}
+
+
+def sdk_runtimes() -> frozenset[str]:
+    """The runtime names the SDK's CreateFunctionRequestBody documents (its docstring's list)."""
+    from huaweicloudsdkfunctiongraph.v2 import CreateFunctionRequestBody
+
+    text = CreateFunctionRequestBody.runtime.__doc__ or ""
+    return frozenset(re.findall(r"(Python\d\.\d+|Java\d+|Go1\.(?:8|x)|Node\.js\d+\.\d+|PHP\d\.\d|Custom|http)(?=[:：])",
+                                text))
+
+
+def runtime_problems(where: str, runtime: str) -> list[str]:
+    if runtime in sdk_runtimes() or runtime in DOCUMENTED_RUNTIMES:
+        return []
+    return [f"{where}: runtime {runtime!r} is neither in the FunctionGraph SDK's runtime list "
+            f"({', '.join(sorted(r for r in sdk_runtimes() if r.startswith('Python')))}) nor in the user guide's"]
+
+
+def placeholder_uses(fn: template.Function) -> list[tuple[str, str]]:
+    """(NAME, where) for every ``${NAME}`` without a default that deploy fills from its environment."""
+    parts: list[tuple[str, Any]] = [("vpc", fn.vpc), ("logs", fn.logs), ("async_invoke", fn.async_invoke)]
+    parts += [(f"triggers/{t.name}", {k: v for k, v in t.spec.items() if k != "events"}) for t in fn.triggers]
+    out = []
+    for where, node in parts:
+        for text in _strings(node or {}):
+            for match in PLACEHOLDER.finditer(text):
+                if match.group(2) is None:
+                    out.append((match.group(1), f"{fn.name}/{where}"))
+    for t in fn.triggers:
+        if t.spec.get("password_from"):  # a credential from the deployer's environment (deploy.triggers._kafka)
+            out.append((str(t.spec["password_from"]), f"{fn.name}/triggers/{t.name}"))
+    return out
+
+
+def prerequisite_problems(fn: template.Function) -> list[str]:
+    """What FunctionGraph refuses only after earlier calls succeeded: checked before the first one."""
+    return [f"functions/{fn.name}/triggers/{t.name}: a {t.type.upper()} trigger needs VPC access on the function "
+            f"(declare vpc: {{vpc_id, subnet_id}} in the instance's subnet; {NEEDS_VPC[t.type.upper()]})"
+            for t in fn.triggers if t.type.upper() in NEEDS_VPC and not fn.vpc]
 
 
 def environment_problems(where: str, plain: dict[str, str], secrets: dict[str, str]) -> list[str]:
@@ -150,8 +199,14 @@ def validate(path: Path = template.TEMPLATE, schema_path: Path = SCHEMA) -> list
         problems.append("shared/__init__.py does not exist: every function package needs the shared package")
     if template.deployment(path).dependency and not (root / "requirements.txt").is_file():
         problems.append("deployment.dependency is set but requirements.txt does not exist")
+    described = template.parameters(path)
     for fn in functions.values():
         problems.extend(_check_function(fn, root))
+        problems.extend(prerequisite_problems(fn))
+        problems.extend(runtime_problems(f"functions/{fn.name}", fn.runtime))
+        for name, where in placeholder_uses(fn):
+            if name not in described:
+                problems.append(f"{where}: ${{{name}}} is not described under parameters: (what it is for)")
     problems.extend(_route_clashes(functions))
     return problems
 

@@ -163,6 +163,11 @@ def deployment(path: Path = TEMPLATE) -> Deployment:
     )
 
 
+def parameters(path: Path = TEMPLATE) -> dict[str, str]:
+    """``${NAME}`` -> what it is for (the ``parameters`` section)."""
+    return {str(k): str(v) for k, v in (document(path).get("parameters") or {}).items()}
+
+
 def function(name: str) -> Function:
     functions = load()
     if name not in functions:

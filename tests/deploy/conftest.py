@@ -43,6 +43,10 @@ deployment:
   alias: live
   dependency: demo-deps
   prune_triggers: true
+parameters:
+  APIG_GROUP_ID: the API group
+  EG_CHANNEL_ID: the EventGrid channel
+  PROJECT: the project id in topic URNs
 defaults:
   runtime: Python3.12
   handler: index.handler
@@ -97,6 +101,10 @@ functions:
         name: cts_sms
         operations: ["SMS:task:deleteTask"]
 """
+
+
+# A Kafka trigger for the "events" function of PROJECT_TEMPLATE (inserted before its CTS trigger).
+KAFKA_TRIGGER = "      - type: KAFKA\n        name: kafka_sms\n        instance_id: kafka-1\n        topics: [t1]\n"
 
 
 def make_project(root: Path, text: str = PROJECT_TEMPLATE) -> Path:

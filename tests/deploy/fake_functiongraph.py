@@ -4,7 +4,15 @@ records every request and answers by the platform's rules (docs/deploy.md, "Plat
 assumptions"): 404 FSS.1051 for a missing function, 401 FSS.1053 for a missing alias, aliases
 addressed as ``<urn>:!<alias>`` (``<urn>:<name>`` is a version), at most 20 versions per function
 with latest included, ``type`` v1 unless v2 is asked for, trigger ids, a digest that is the
-SHA-512 of the uploaded zip, extra fields FunctionGraph adds to a trigger."""
+SHA-512 of the uploaded zip, a KAFKA/DDS trigger refused on a function without VPC access.
+
+It answers in the documented shapes only, never echoing what was sent: every answer is cut to the
+fields of the official SDK's response model for that call (``documented``), a function's LTS group
+and stream come back as ``log_group_id``/``log_stream_id`` (ShowFunctionConfigResponse has no
+``log_config``), a version listing carries no description (ListFunctionVersionResult), and a
+trigger's ``event_data`` holds only what the API reference's ListFunctionTriggers examples show for
+TIMER and API Gateway triggers (no ``user_event``, no ``backend_type``, no ``instance_id``).
+Listings are paged by ``marker``/``maxitems``, at most ``page_cap`` items a page."""
 from __future__ import annotations
 
 import base64
@@ -18,7 +26,55 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from huaweicloudsdkfunctiongraph.v2 import model as sdk_model
+
 from local.servers import serve_in_background, stop_server
+
+# ListFunctionTriggers' documented examples (API reference, functiongraph_06_0119: "Querying All
+# Triggers of a Function"): the TIMER trigger's event_data is name, schedule, schedule_type; the
+# DEDICATEDGATEWAY one's is below. Types without an example answer their response model's fields.
+EXAMPLE_EVENT_DATA = {
+    "TIMER": frozenset({"name", "schedule", "schedule_type"}),
+    "DEDICATEDGATEWAY": frozenset({"api_id", "api_name", "auth", "env_id", "env_name", "func_info", "group_id",
+                                   "group_name", "invoke_url", "match_mode", "name", "path", "protocol",
+                                   "req_method", "triggerid", "type"}),
+}
+EXAMPLE_EVENT_DATA["APIG"] = EXAMPLE_EVENT_DATA["DEDICATEDGATEWAY"]
+CREDENTIAL_FIELDS = frozenset({"kafka_password", "db_password", "access_password"})
+NEEDS_VPC = frozenset({"KAFKA", "DDS", "OPENSOURCEKAFKA"})
+
+
+def documented(model: str, data: Any) -> Any:
+    """``data`` cut to the fields the SDK's model ``model`` declares, recursively (lists of it too)."""
+    cls = getattr(sdk_model, model)
+    if isinstance(data, list):
+        return [documented(model, item) for item in data]
+    if not isinstance(data, dict):
+        return data
+    out = {}
+    for attr, key in cls.attribute_map.items():
+        if data.get(key) is not None:
+            out[key] = _typed(cls.openapi_types[attr], data[key])
+    return out
+
+
+def _typed(kind: str, value: Any) -> Any:
+    inner = re.fullmatch(r"list\[(\w+)\]|dict\(str, (\w+)\)|(\w+)", kind)
+    name = next((g for g in inner.groups() if g), "") if inner else ""
+    if not hasattr(sdk_model, name):
+        return value
+    if kind.startswith("dict(") and isinstance(value, dict):
+        return {k: documented(name, v) for k, v in value.items()}
+    return documented(name, value)
+
+
+def trigger_view(trigger: dict[str, Any]) -> dict[str, Any]:
+    out = documented("ListFunctionTriggerResult", trigger)
+    data = out.get("event_data") or {}
+    allowed = EXAMPLE_EVENT_DATA.get(trigger["trigger_type_code"])
+    out["event_data"] = {k: v for k, v in data.items()
+                         if k not in CREDENTIAL_FIELDS and (allowed is None or k in allowed)}
+    return out
 
 
 @dataclass
@@ -28,6 +84,8 @@ class Recorded:
     query: dict[str, list[str]]
     body: Any
     headers: dict[str, str]
+    status: int = 0
+    answer: Any = None
 
     @property
     def action(self) -> str:
@@ -56,7 +114,7 @@ class FakeFunctionGraph(ThreadingHTTPServer):
         self.state = State()
         self.requests: list[Recorded] = []
         self.lock = threading.Lock()
-        self.hide_version_descriptions = False  # like ListFunctionVersionResult, which has none
+        self.page_cap = 400  # items per page of a listing, whatever maxitems asks
         self._ids = itertools.count(1)
         self._thread: threading.Thread | None = None
 
@@ -119,11 +177,21 @@ def _resolve(s: State, name: str, qualifier: str) -> str:
     return qualifier
 
 
-def _config_view(fn: dict[str, Any]) -> dict[str, Any]:
+def _config_view(fn: dict[str, Any], model: str = "ShowFunctionConfigResponse") -> dict[str, Any]:
     out = dict(fn)
     # FunctionGraph never returns encrypted values in clear text.
     out["encrypted_user_data"] = "" if not fn.get("encrypted_user_data") else "******"
-    return out
+    logs = fn.get("log_config") or {}
+    out.update(log_group_id=logs.get("group_id"), log_stream_id=logs.get("stream_id"))
+    return documented(model, out)
+
+
+def _page(items: list[Any], query: dict[str, list[str]], cap: int) -> tuple[list[Any], int]:
+    """One page by ``marker`` (an offset, as next_marker) and ``maxitems``; the next marker."""
+    marker = int((query.get("marker") or ["0"])[0] or 0)
+    size = min(int((query.get("maxitems") or [str(cap)])[0]), cap)
+    page = items[marker:marker + size]
+    return page, marker + len(page)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -166,6 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
                 status, payload = _route(fake, self.command, path[len(prefix):], record.query, body)
             except ApiError as exc:
                 status, payload = exc.status, {"error_code": exc.code, "error_msg": exc.msg}
+            record.status, record.answer = status, payload
         self._send(status, payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = _serve
@@ -187,10 +256,10 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
             key = fake.urn(name, version)  # kept per version: an alias resolves to the one it points at
             if method == "PUT":
                 s.async_configs[key] = {**{k: v for k, v in body.items() if v is not None}, "func_urn": key}
-                return 200, s.async_configs[key]
+                return 200, documented("UpdateFunctionAsyncInvokeConfigResponse", s.async_configs[key])
             if key not in s.async_configs:
                 raise ApiError(404, "FSS.1051", "Not found the async invoke config")
-            return 200, s.async_configs[key]
+            return 200, documented("ShowFunctionAsyncInvokeConfigResponse", s.async_configs[key])
         if what == "config" and method == "GET":
             if version != "latest":
                 return 200, _config_view(next(v for v in s.versions[name] if v["version"] == version))
@@ -202,10 +271,10 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
                     fn[key] = body[key] if body[key] is not None else ""
             if body.get("func_vpc"):
                 fn["func_vpc"] = _vpc_view(body["func_vpc"])
-            return 200, _config_view(fn)
+            return 200, _config_view(fn, "UpdateFunctionConfigResponse")
         if what == "code" and method == "PUT":
             _store_code(fake, name, body)
-            return 200, _config_view(fn)
+            return 200, _config_view(fn, "UpdateFunctionCodeResponse")
         if what == "versions" and method == "POST":
             version = body.get("version") or f"v{len(s.versions[name]) + 1}"
             if any(v["version"] == version for v in s.versions[name]):
@@ -214,46 +283,43 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
                 # The limit is documented; its error code is not (docs/deploy.md): any 4xx will do here.
                 raise ApiError(400, "FSS.0400", f"a function holds at most {MAX_VERSIONS} versions")
             snap = {**fn, "version": version, "version_description": body.get("description", ""),
-                    "func_urn": fake.urn(name, version)}
+                    "func_urn": fake.urn(name, version), "func_vpc_id": (fn.get("func_vpc") or {}).get("vpc_id")}
             s.versions[name].append(snap)
-            return 200, _config_view(snap)
+            return 200, _config_view(snap, "CreateFunctionVersionResponse")
         if what == "versions" and method == "GET":
-            items = [dict(v) for v in s.versions[name]]
-            if fake.hide_version_descriptions:
-                for v in items:
-                    v.pop("version_description", None)
-            marker = int((query.get("marker") or ["0"])[0] or 0)
-            size = int((query.get("maxitems") or ["400"])[0])
-            page = items[marker:marker + size]
-            nxt = marker + size if marker + size < len(items) else 0
-            return 200, {"versions": page, "next_marker": nxt, "count": len(items)}
+            page, nxt = _page(s.versions[name], query, fake.page_cap)
+            return 200, documented("ListFunctionVersionsResponse",
+                                   {"versions": page, "next_marker": nxt, "count": len(s.versions[name])})
         if what == "aliases" and method == "GET" and sub:
             if sub not in s.aliases[name]:
                 raise ApiError(401, "FSS.1053", f"Not found the alias {sub}")
-            return 200, s.aliases[name][sub]
+            return 200, documented("ShowVersionAliasResponse", s.aliases[name][sub])
         if what == "aliases" and method == "GET":
-            return 200, list(s.aliases[name].values())
+            return 200, documented("ListVersionAliasResult", list(s.aliases[name].values()))
         if what == "aliases" and method == "POST":
             _check_version(s, name, body["version"])
             alias = {"name": body["name"], "version": body["version"], "description": body.get("description", ""),
                      "alias_urn": fake.urn(name, "!" + body["name"])}
             s.aliases[name][body["name"]] = alias
-            return 200, alias
+            return 200, documented("CreateVersionAliasResponse", alias)
         if what == "aliases" and method == "PUT" and sub:
             if sub not in s.aliases[name]:
                 raise ApiError(401, "FSS.1053", f"Not found the alias {sub}")
             _check_version(s, name, body["version"])
             s.aliases[name][sub].update(version=body["version"], description=body.get("description", ""))
-            return 200, s.aliases[name][sub]
+            return 200, documented("UpdateVersionAliasResponse", s.aliases[name][sub])
     if m := re.fullmatch(r"triggers/([^/]+)(?:/([^/]+)/([^/]+))?", rest):
         urn = m.group(1)
         name, qualifier = _parse_urn(urn)
         _resolve(s, name, qualifier)
         triggers = s.triggers.setdefault(urn, [])
         if m.group(2) is None and method == "GET":
-            return 200, triggers
+            return 200, [trigger_view(t) for t in triggers]
         if m.group(2) is None and method == "POST":
-            return 201, _create_trigger(fake, triggers, body)
+            if body["trigger_type_code"] in NEEDS_VPC and not s.functions[name].get("func_vpc"):
+                # Documented prerequisite (CreateFunctionTrigger; "Using a Kafka Trigger"); the code is not.
+                raise ApiError(400, "FSS.0400", f"a {body['trigger_type_code']} trigger needs VPC access")
+            return 201, trigger_view(_create_trigger(fake, triggers, body))
         found = next((t for t in triggers if t["trigger_id"] == m.group(3)), None)
         if found is None or found["trigger_type_code"] != m.group(2):
             raise ApiError(404, "FSS.1052", "trigger does not exist")
@@ -261,19 +327,25 @@ def _route(fake: FakeFunctionGraph, method: str, rest: str, query: dict[str, lis
             triggers.remove(found)
             return 204, {}
         if method == "PUT":
-            found["trigger_status"] = body.get("trigger_status", found["trigger_status"])
-            return 200, found
+            found["trigger_status"] = body.get("trigger_status") or found["trigger_status"]
+            for item in body.get("event_data") or []:  # UpdateTrigger's few updatable fields
+                found["event_data"].update(item)
+            return 200, trigger_view(found)
     if rest == "dependencies" and method == "GET":
         wanted = (query.get("name") or [None])[0]
         deps = [d for d in s.dependencies.values() if wanted is None or d["name"] == wanted]
-        return 200, {"dependencies": deps, "count": len(deps), "next_marker": 0}
+        page, nxt = _page(deps, query, fake.page_cap)
+        return 200, documented("ListDependenciesResponse",
+                               {"dependencies": page, "count": len(deps), "next_marker": nxt})
     if rest == "dependencies/version" and method == "POST":
-        return 200, _create_dependency_version(fake, body)
+        return 200, documented("CreateDependencyVersionResponse", _create_dependency_version(fake, body))
     if (m := re.fullmatch(r"dependencies/([^/]+)/version", rest)) and method == "GET":
         versions = s.dependency_versions.get(m.group(1))
         if versions is None:
             raise ApiError(404, "FSS.1054", "dependency does not exist")
-        return 200, {"dependencies": versions, "count": len(versions), "next_marker": 0}
+        page, nxt = _page(versions, query, fake.page_cap)
+        return 200, documented("ListDependencyVersionResponse",
+                               {"dependencies": page, "count": len(versions), "next_marker": nxt})
     raise ApiError(404, "APIGW.0101", f"no such API {method} {rest}")
 
 
@@ -335,17 +407,21 @@ def _create_function(fake: FakeFunctionGraph, body: dict[str, Any]) -> tuple[int
     s.versions[name] = []
     s.aliases[name] = {}
     _store_code(fake, name, body)
-    return 200, _config_view(fn)
+    return 200, _config_view(fn, "CreateFunctionResponse")
 
 
 def _create_trigger(fake: FakeFunctionGraph, triggers: list[dict[str, Any]], body: dict[str, Any]) -> dict[str, Any]:
     data = dict(body["event_data"])
+    trigger_id = fake.new_id()
     if body["trigger_type_code"] in ("APIG", "DEDICATEDGATEWAY"):
-        # FunctionGraph adds what the API Gateway side created.
-        data.update(api_id=fake.new_id(), invoke_url=f"https://{data.get('group_id', 'g')}.apig.example{data['path']}")
-        data["func_info"] = {**data.get("func_info", {}), "function_urn": "urn:fss:..."}
+        # FunctionGraph adds what the API Gateway side created (fields of the documented example).
+        data.update(api_id=fake.new_id(), api_name=data.get("name"), triggerid=trigger_id,
+                    invoke_url=f"https://{data.get('group_id', 'g')}.apig.example{data['path']}")
+        data["func_info"] = {**data.get("func_info", {}), "function_urn": "urn:fss:...", "version": "latest"}
+        if data.get("group_id"):  # the group's own name (like the example's "APIGroup_2mbe"), not the one sent
+            data["group_name"] = f"APIGroup_{str(data['group_id'])[-4:]}"
     data.pop("kafka_password", None)
-    trigger = {"trigger_id": fake.new_id(), "trigger_type_code": body["trigger_type_code"],
+    trigger = {"trigger_id": trigger_id, "trigger_type_code": body["trigger_type_code"],
                "trigger_status": body.get("trigger_status") or "ACTIVE", "event_data": data}
     triggers.append(trigger)
     return trigger

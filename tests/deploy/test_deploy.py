@@ -12,7 +12,6 @@ from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
 from huaweicloudsdkfunctiongraph.v2 import ShowVersionAliasRequest
 
 from deploy import deploy as dep
-from deploy import triggers as trig
 from deploy.fg import DeployError, FunctionGraph, is_missing
 from deploy.state import SECRETS_DIGEST_VAR
 from tests.deploy.conftest import deploy_env, rebuild
@@ -131,9 +130,15 @@ def test_second_deploy_changes_nothing(project: dict[str, Any], fake_fg: FakeFun
 def test_idempotent_when_versions_are_listed_without_descriptions(project: dict[str, Any],
                                                                    fake_fg: FakeFunctionGraph):
     run(project, fake_fg)
-    fake_fg.hide_version_descriptions = True  # ListFunctionVersionResult documents no description
-    changes, _ = run(project, fake_fg)
-    assert changes == []
+    # ListFunctionVersionResult documents no description, and the fake lists none.
+    listed = [r.answer for r in fake_fg.requests if r.method == "GET" and r.path.endswith("/versions")]
+    assert listed and all("version_description" not in v for a in listed for v in a.get("versions", []))
+    edit(project, "    memory_mb: 512", "    memory_mb: 768")
+    assert actions(run(project, fake_fg)[0])[:2] == ["UpdateFunctionConfig", "CreateFunctionVersion"]
+    edit(project, "    memory_mb: 768", "    memory_mb: 512")
+    # Back to the first state: found by the version's snapshot of code and settings, not republished.
+    assert actions(run(project, fake_fg)[0]) == ["UpdateFunctionConfig", "UpdateVersionAlias"]
+    assert run(project, fake_fg)[0] == []
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(project: dict[str, Any], fake_fg: FakeFunctionGraph):
@@ -177,8 +182,17 @@ def test_setting_change_updates_config_and_moves_the_alias(project: dict[str, An
     edit(project, "  timeout_s: 30", "  timeout_s: 60")
     edit(project, "        timeout_ms: 30000", "        timeout_ms: 60000")
     rebuild(project)
-    changes, _ = run(project, fake_fg)
-    # All three functions take the new default; the API trigger's backend timeout changed too.
+    # The API trigger's backend timeout changed too: FunctionGraph cannot update an API Gateway
+    # trigger, so replacing it (a new API id, 404 in between) is announced and needs a go-ahead.
+    writes = len(fake_fg.writes())
+    with pytest.raises(DeployError, match="REPLACE_APIS=1"):
+        run(project, fake_fg)
+    assert len(fake_fg.writes()) == writes
+    changes, out = run(project, fake_fg, dry=True)
+    assert "WARN api/demo_api: REPLACES API demo_api" in out and "/v3/tasks answers 404 in between" in out
+    changes, out = run(project, fake_fg, REPLACE_APIS="1")
+    assert out.index("WARN api/demo_api") < out.index("call UpdateFunctionConfig")
+    # All three functions take the new default.
     assert actions(changes).count("UpdateFunctionConfig") == 3
     assert actions(changes).count("UpdateFunctionCode") == 0
     assert [c.target for c in changes if c.action == "DeleteFunctionTrigger"] == ["api on live: APIG demo_api"]
@@ -264,8 +278,14 @@ def test_unset_resource_id_stops_a_real_deploy_before_any_change(project: dict[s
                                                                   fake_fg: FakeFunctionGraph):
     env = deploy_env(fake_fg)
     env.pop("EG_CHANNEL_ID")
-    with pytest.raises(trig.Unresolved, match="EG_CHANNEL_ID"):
+    env.pop("WEBHOOK_SECRET")
+    with pytest.raises(DeployError) as err:
         dep.deploy(dep.Options(dist=project["dist"], template_path=project["template"]), env=env, say=lambda s: None)
+    # All at once, each with what it is for and where it is used.
+    assert "2 setting(s) missing" in str(err.value)
+    assert "EG_CHANNEL_ID: the EventGrid channel (used by events/triggers/eg_sms)" in str(err.value)
+    assert "WEBHOOK_SECRET: a secret the function gets encrypted (used by timer/secrets/WEBHOOK_SECRET)" in str(
+        err.value)
     assert fake_fg.requests == []
 
 
@@ -280,6 +300,7 @@ def test_trigger_changes_replace_disable_and_prune(project: dict[str, Any], fake
     changes, _ = run(project, fake_fg)
     assert [(c.action, c.target) for c in changes] == [
         ("DeleteFunctionTrigger", "events on live: CTS cts_sms"),
+        ("UpdateVersionAlias", "events"),  # the alias keeps the triggers' fingerprints
         ("DeleteFunctionTrigger", "timer on live: TIMER every_five_minutes"),
         ("CreateFunctionTrigger", "timer on live: TIMER every_five_minutes"),
     ]

@@ -8,7 +8,7 @@ import yaml
 
 from deploy import validate
 from project import template
-from tests.deploy.conftest import PROJECT_TEMPLATE, make_project
+from tests.deploy.conftest import KAFKA_TRIGGER, PROJECT_TEMPLATE, make_project
 
 
 def test_the_real_template_is_valid() -> None:
@@ -152,3 +152,17 @@ def test_one_path_once_per_api_group(tmp_path: Path) -> None:
 def test_dedicated_gateway_needs_instance_group_and_environment(tmp_path: Path) -> None:
     problems = problems_with(tmp_path, "      - type: APIG", "      - type: DEDICATEDGATEWAY")
     assert problems == ["functions/api/triggers/0: 'instance_id' is a required property"]
+
+
+def test_every_placeholder_is_described_and_kafka_needs_vpc(tmp_path: Path) -> None:
+    problems = problems_with(tmp_path / "a", "  EG_CHANNEL_ID: the EventGrid channel\n", "")
+    assert problems == ["events/triggers/eg_sms: ${EG_CHANNEL_ID} is not described under parameters: "
+                        "(what it is for)"]
+    kafka = KAFKA_TRIGGER + "      - type: CTS\n"
+    problems = problems_with(tmp_path / "b", "      - type: CTS\n", kafka)
+    assert len(problems) == 1 and problems[0].startswith(
+        "functions/events/triggers/kafka_sms: a KAFKA trigger needs VPC access on the function")
+    with_vpc = PROJECT_TEMPLATE.replace("      - type: CTS\n", kafka, 1).replace(
+        "  events:\n", "  events:\n    vpc: {vpc_id: v, subnet_id: s}\n", 1)
+    (tmp_path / "c").mkdir()
+    assert validate.validate(make_project(tmp_path / "c", with_vpc)) == []
