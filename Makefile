@@ -35,9 +35,12 @@ catalogs: $(CATALOG_MO)
 %.mo: %.po $(STAMP)
 	@$(PY) -m project.catalogs
 
-# One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>).
+# One signed dashboard URL for the local gateway on stdout, nothing else (TTL=<seconds>, LINK_PATH=<path>,
+# LINK_FILTERS='enterprise_project_id=ep-2 state=FAILED' signed into it); NEW_SECRET=1 prints a fresh
+# DASHBOARD_LINK_SECRET instead.
 dashboard-link: $(STAMP) $(CATALOG_MO)
-	@PORT=$(PORT) $(PY) -m local.dashboard_link $(if $(TTL),--ttl $(TTL)) $(if $(LINK_PATH),--path '$(LINK_PATH)')
+	@PORT=$(PORT) $(PY) -m local.dashboard_link $(if $(NEW_SECRET),--new-secret) $(if $(TTL),--ttl $(TTL)) \
+		$(if $(LINK_PATH),--path '$(LINK_PATH)') $(foreach f,$(LINK_FILTERS),--filter '$(f)')
 
 run: $(STAMP) $(CATALOG_MO)
 	@PORT=$(PORT) $(PY) -m local.run

@@ -368,8 +368,8 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     paths = {}
     for path, (summary, op_id, params, ok, errors) in views.items():
         op = _operation(path, summary, op_id, ok, params, project_id,
-                        f"{summary}; every answer carries Cache-Control: no-store, Referrer-Policy: no-referrer "
-                        "and a Content-Security-Policy.", errors)
+                        f"{summary}; every answer carries Cache-Control: no-store, Referrer-Policy: no-referrer, "
+                        "Strict-Transport-Security and a Content-Security-Policy.", errors)
         op["tags"] = ["dashboard"]
         paths[path] = {"get": op}
     return paths
@@ -397,7 +397,7 @@ def _headers() -> dict[str, Any]:
     out.update(copy.deepcopy(OTHER_HEADERS))
     for name, value in PAGE_HEADERS.items():
         out[name] = {"description": "On every dashboard answer: the link is a credential, so nothing is cached, "
-                                    "framed, sniffed or sent on as Referer.",
+                                    "framed, sniffed, sent on as Referer or over plain HTTP.",
                      "required": True, "schema": {"type": "string", "enum": [value]}}
     return out
 

@@ -13,6 +13,7 @@ from local.backend import ensure_backend
 from local.dashboard_link import local_dashboard_env
 from local.functions import invoke
 from project import template
+from shared.logger import redact_text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = invoke(fn, event)
     except Exception as exc:  # FunctionGraph would record a failed invocation
-        print(f"{fn.name} raised {type(exc).__name__}: {exc}", file=sys.stderr)
+        print(redact_text(f"{fn.name} raised {type(exc).__name__}: {exc}"), file=sys.stderr)
         return 1
     finally:
         if emulator is not None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from local.functions import invoke
 from project import template
+from shared.logger import redact_text
 
 _RATE = re.compile(r"^(\d+)([mhd])$")
 _UNIT_S = {"m": 60, "h": 3600, "d": 86400}
@@ -67,8 +68,9 @@ class TimerRunner:
         try:
             return {"ok": True, "result": invoke(timer.function, event)}
         except Exception as exc:  # FunctionGraph would record the failed invocation and retry it
-            print(f"timer {name}: {timer.function.name} raised {type(exc).__name__}: {exc}", file=sys.stderr)
-            return {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+            error = redact_text(f"{type(exc).__name__}: {exc}")
+            print(f"timer {name}: {timer.function.name} raised {error}", file=sys.stderr)
+            return {"ok": False, "error": error}
 
     def _loop(self) -> None:
         due = {name: time.monotonic() + 1.0 for name in self.timers}  # first tick right after start

@@ -286,7 +286,9 @@ class Sink:
         except ValueError:
             lines.append(item.body.decode("utf-8", errors="replace"))
         lines.append(f"→ {item.reply_status if item.reply_status is not None else 'connection dropped'}")
-        print("\n".join(lines), file=self.stream, flush=True)
+        from shared.logger import redact_text  # its links carry tokens: masked as the functions' logs are
+
+        print(redact_text("\n".join(lines)), file=self.stream, flush=True)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -20,15 +20,20 @@ _SECRET_KEYS = re.compile(
     r"(^|_)(ak|sk|secret|token|password|signature|authorization|access_?key|secret_?key)($|_)",
     re.IGNORECASE,
 )
-# Query parameters and URL parts that carry credentials in webhook URLs.
+# Query parameters, URL parts and ``key=value`` pairs that carry credentials: webhook URLs, the
+# SDK's ``Authorization: SDK-HMAC-SHA256 Access=<AK>, ..., Signature=<sig>``, ``AK=...`` echoes.
 _URL_TOKEN = re.compile(
-    r"((?:access_token|key|token|secret|sign|signature|sig)=)[^&\s\"']+", re.IGNORECASE
+    r"((?:access_token|key|token|secret|sign|signature|sig|\bak|\bsk|\baccess|access_?key(?:_id)?|"
+    r"secret_?key|security_?token|password|credential)=)[^&\s\"',;]+", re.IGNORECASE
 )
 _HOOK_PATH = re.compile(
     r"(/(?:hooks|hook|bot/v2/hook|robot/send|webhook/send|services)/)[^\s\"'?]+", re.IGNORECASE
 )
+# Credential-shaped headers, however an upstream echoes them (a header line, JSON, a dict's repr):
+# the whole value is masked (an ``Authorization`` value has spaces), up to its quote or line end.
 _HEADER_AUTH = re.compile(
-    r"((?:Authorization|X-Security-Token|X-Auth-Token)[\"']?\s*[:=]\s*[\"']?)[^\s\"',]+", re.IGNORECASE
+    r"((?:Proxy-Authorization|Authorization|X-Security-Token|X-Auth-Token|X-Subject-Token|Set-Cookie|Cookie)"
+    r"[\"']?\s*[:=]\s*[\"']?)[^\"'\r\n]+", re.IGNORECASE
 )
 # Signed dashboard link tokens (shared/dashboard/links.py), wherever they appear: a path, a Referer.
 _LINK_TOKEN = re.compile(r"sdl1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
@@ -69,6 +74,27 @@ def redact_text(text: str) -> str:
     text = _LINK_TOKEN.sub(MASK, text)
     text = _HOOK_PATH.sub(r"\1" + MASK, text)
     return _HEADER_AUTH.sub(r"\1" + MASK, text)
+
+
+# Header names whose whole value is a credential, as an upstream may echo them as JSON keys.
+CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-security-token", "x-auth-token",
+                                "x-subject-token", "cookie", "set-cookie"})
+
+
+def redact_echo(value: Any, key: str = "") -> Any:
+    """Text handed on from elsewhere (an upstream's error body) or to a caller, redacted as logs
+    are but keeping its fields: every string through ``redact_text``, a credential header's value
+    masked whole; other keys are not judged by name (SMS's ``encoded_authorization_message`` is a
+    diagnostic its caller needs, not a secret)."""
+    if key.lower() in CREDENTIAL_HEADERS and value not in (None, "", [], {}):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact_echo(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact_echo(v) for v in value]
+    return value
 
 
 def redact(value: Any, key: str = "") -> Any:

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from shared.errors import ApiError, is_retryable
-from shared.logger import logger, redact_text
+from shared.logger import logger, redact_echo, redact_text
 from shared.settings import Settings
 
 T = TypeVar("T")
@@ -138,7 +138,7 @@ def run_once(work: Callable[[], dict[str, Any]], invocation: Invocation) -> dict
             status, error = 500, {"error_code": "SMSFN.0500", "error_msg": "internal error; see the logs"}
         logger.error("invocation failed; not retried (the same input would fail again)", status=status,
                      error_code=error["error_code"], error_msg=error["error_msg"])
-        return {"ok": False, "retryable": False, "status": status, "error": error,
+        return {"ok": False, "retryable": False, "status": status, "error": redact_echo(error),
                 "request_id": invocation.request_id}
 
 

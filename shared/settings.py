@@ -11,6 +11,7 @@ only what uses it, never ``GET /v3/tasks``. A bad setting is an ``ApiError`` (HT
 ``SMSFN.0500``) naming the variable, never its value."""
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -121,14 +122,36 @@ def _text(env: Mapping[str, str], *names: str) -> str | None:
 
 
 # --- operator dashboard (issue 13): signed links, chat buttons -------------------------------------
-MIN_LINK_SECRET_CHARS = 16
+# The link secret's rule (README): at least 32 characters and at least 128 bits by the estimate
+# length x log2(distinct characters), which refuses short, repeated and few-symbol values; it is
+# a floor against weak choices, not a proof of randomness: make one with
+# ``make dashboard-link NEW_SECRET=1`` (``secrets.token_urlsafe(32)``: 43 characters, ~250 bits).
+MIN_LINK_SECRET_CHARS = 32
+MIN_LINK_SECRET_BITS = 128
+DEFAULT_MAX_LINK_TTL_S = 30 * 86400  # DASHBOARD_LINK_MAX_TTL_SECONDS' default
+LINK_TTL_CEILING_S = 90 * 86400  # no setting can allow a longer link
+
+
+def secret_bits(secret: str) -> float:
+    """The entropy estimate of the rule above."""
+    distinct = len(set(secret))
+    return len(secret) * math.log2(distinct) if distinct > 1 else 0.0
+
+
+def check_link_secret(secret: str) -> None:
+    """A ``config_error`` naming the rule (never the value) for a secret that breaks it."""
+    if len(secret) < MIN_LINK_SECRET_CHARS or secret_bits(secret) < MIN_LINK_SECRET_BITS:
+        raise config_error(f"DASHBOARD_LINK_SECRET must be at least {MIN_LINK_SECRET_CHARS} characters and "
+                           f"look random (>= {MIN_LINK_SECRET_BITS} bits as length x log2(distinct "
+                           "characters)); make one with `make dashboard-link NEW_SECRET=1`")
 
 
 @dataclass(frozen=True)
 class DashboardSettings:
     url: str | None = None  # DASHBOARD_URL: public base URL the chat links point at
     link_secret: str | None = field(default=None, repr=False)  # DASHBOARD_LINK_SECRET (never logged)
-    link_ttl_s: int = 86400  # DASHBOARD_LINK_TTL_SECONDS: lifetime of a signed link
+    link_ttl_s: int = 86400  # DASHBOARD_LINK_TTL_SECONDS: lifetime of the links the functions make
+    max_link_ttl_s: int = DEFAULT_MAX_LINK_TTL_S  # DASHBOARD_LINK_MAX_TTL_SECONDS: longest link accepted
     refresh_s: int = 60  # DASHBOARD_REFRESH_SECONDS: period of the opt-in auto-refresh
 
     @classmethod
@@ -141,10 +164,13 @@ class DashboardSettings:
             raise config_error("DASHBOARD_URL must be an http(s) URL")
         secret = _text(env, "DASHBOARD_LINK_SECRET")
         register_secret(secret)
-        if secret and len(secret) < MIN_LINK_SECRET_CHARS:  # names the setting, never its value
-            raise config_error(f"DASHBOARD_LINK_SECRET must be at least {MIN_LINK_SECRET_CHARS} characters")
-        return cls(url=url, link_secret=secret,
-                   link_ttl_s=env_int(env, "DASHBOARD_LINK_TTL_SECONDS", d.link_ttl_s, 60, 90 * 86400),
+        if secret:
+            check_link_secret(secret)
+        max_ttl = env_int(env, "DASHBOARD_LINK_MAX_TTL_SECONDS", d.max_link_ttl_s, 60, LINK_TTL_CEILING_S)
+        ttl = env_int(env, "DASHBOARD_LINK_TTL_SECONDS", d.link_ttl_s, 60, LINK_TTL_CEILING_S)
+        if ttl > max_ttl:
+            raise config_error("DASHBOARD_LINK_TTL_SECONDS must not exceed DASHBOARD_LINK_MAX_TTL_SECONDS")
+        return cls(url=url, link_secret=secret, link_ttl_s=ttl, max_link_ttl_s=max_ttl,
                    refresh_s=env_int(env, "DASHBOARD_REFRESH_SECONDS", d.refresh_s, 10, 3600))
 # --- end operator dashboard -------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, link, task_path
+from shared.dashboard.visible import finalize
 from shared.errors import ERROR_CODE_KEYS, ERROR_MESSAGE_KEYS, error_fields
 from shared.i18n.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
 from shared.summary.fields import clamp_progress, epoch_ms, iso_ms, parse_error, sub_task_facts
@@ -27,9 +28,12 @@ from shared.vocabulary import states
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "page.css").read_text(encoding="utf-8")
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
-# Nothing but the inline stylesheet; forms only to this origin; no framing, no base rewriting.
-CSP = (f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; img-src 'self' data:; form-action 'self'; "
+# Nothing but the inline stylesheet (the charts are inline SVG, no image is fetched); forms only
+# to this origin; no framing, no base rewriting.
+CSP = (f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
+# HTTPS only for a year on this host (not its subdomains: the API group's domain is shared).
+HSTS = "max-age=31536000"
 HTML_TYPE = "text/html;charset=UTF-8"
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 # Task fields holding epoch milliseconds (the rest of the numbers are shown as they are).
@@ -44,6 +48,7 @@ def security_headers(content_type: str = HTML_TYPE) -> dict[str, str]:
         "Pragma": "no-cache",
         "Referrer-Policy": "no-referrer",
         "Content-Security-Policy": CSP,
+        "Strict-Transport-Security": HSTS,
         "X-Content-Type-Options": "nosniff",
         "X-Frame-Options": "DENY",
     }
@@ -141,6 +146,7 @@ def environment(lang: str) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(HERE / "templates"),
         autoescape=True,
+        finalize=finalize,  # no bidi or invisible character from the data reaches the page
         extensions=["jinja2.ext.i18n"],
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -162,11 +168,17 @@ def environment(lang: str) -> jinja2.Environment:
     return env
 
 
+def _task_href(ctx: PageContext, task_id: Any) -> str | None:
+    """A task's page link, or None when its id names no page (not text, or only dots)."""
+    path = task_path(task_id) if isinstance(task_id, str) else None
+    return None if path is None else ctx.href(path)
+
+
 def _render(name: str, ctx: PageContext, **data: Any) -> str:
     env = environment(ctx.lang)
     return env.get_template(name).render(
         page=ctx.view(),
-        task_href=lambda task_id: ctx.href(task_path(task_id)),
+        task_href=lambda task_id: _task_href(ctx, task_id),
         **data,
     )
 

@@ -31,7 +31,7 @@ from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as urllib3_timeout
 
 from shared.errors import ApiError, config_error
-from shared.logger import register_secret
+from shared.logger import redact_echo, register_secret
 from shared.read.regions import region_endpoints
 from shared.scope import Deadline, Invocation
 from shared.settings import Settings
@@ -50,10 +50,14 @@ _sdk_logger.propagate = False  # the SDK logs URLs and raw errors unstructured; 
 
 
 class UpstreamError(ApiError):
-    """An error talking to SMS, already mapped to the status this API answers with."""
+    """An error talking to SMS, already mapped to the status this API answers with. Its body is
+    redacted here, where it enters (every registered secret, credential-shaped headers): an SMS
+    or proxy that echoes the request's headers must not hand them to a response, page, export or
+    result."""
 
     def __init__(self, status: int, body: dict[str, Any], *, retryable: bool, upstream_status: int | None,
                  retry_after: float | None = None) -> None:
+        body = redact_echo(body)
         super().__init__(status, str(body.get("error_code", "")), str(body.get("error_msg", "")))
         self._raw_body = body
         self.retryable = retryable

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ApiError
-from shared.logger import logger
+from shared.logger import logger, redact_text
 from shared.read.pager import Page, RetryPolicy, Scanner, ScanResult
 from shared.read.query import TaskQuery
 from shared.read.sms_client import RawPage, get_client
@@ -109,7 +109,7 @@ def scan_headers(result: ScanResult, settings: Settings) -> dict[str, str]:
     if settings.validation != "off":
         headers["X-Schema-Violations"] = str(result.violation_total)
     if result.request_ids:
-        headers["X-Sms-Request-Id"] = result.request_ids[0]
+        headers["X-Sms-Request-Id"] = redact_text(result.request_ids[0])  # an upstream header: no echo
     if result.pages > 1:
         headers["X-Scan-Pages"] = str(result.pages)
     if result.partial:

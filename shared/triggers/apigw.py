@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.errors import ApiError
+from shared.logger import redact_echo
 from shared.wire_text import NOT_UNICODE, encodable, first_unencodable
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -115,4 +116,6 @@ def response(
 
 
 def error_response(error: ApiError, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return response(error.status, error.body(), {**error.headers, **(headers or {})})
+    """An error in SMS's shape, redacted as logs are (the last guard: upstream text is redacted
+    where it enters, ``UpstreamError``)."""
+    return response(error.status, redact_echo(error.body()), {**error.headers, **(headers or {})})

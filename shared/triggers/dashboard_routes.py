@@ -1,6 +1,7 @@
 """The dashboard's routes of the HTTP function: ``GET /dashboard``, ``GET /dashboard/tasks/{id}``
 and ``GET /dashboard/tasks.csv``. Each checks its signed link first (401 before any task is
-read), then its filters with the same rules and 400s as ``/v3/tasks``; the page's summary is the
+read), then its filters with the same rules and 400s as ``/v3/tasks``, the link's signed filters in
+force (``Grant.apply``; a task page opens only a task matching them); the page's summary is the
 timer's own streaming summary (``shared.summary.summarise``), the task page and the CSV read
 through ``shared.read.tasks``. Each route answers its errors itself: the pages as an HTML page
 (``page_error``), the CSV in SMS's JSON shape (``csv_error``), both with the pages' headers."""
@@ -12,9 +13,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from shared import i18n
-from shared.dashboard.links import DASHBOARD_SCOPE, TOKEN_PARAM, Grant, require_secret, verify
+from shared.dashboard.links import DASHBOARD_SCOPE, TASKS_PREFIX, TOKEN_PARAM, Grant, require_secret, task_path, verify
 from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
 from shared.errors import ApiError, bad_request
+from shared.logger import redact_text
 from shared.read.query import TaskQuery, parse_boolean, parse_query
 from shared.read.tasks import read_tasks, scan_headers
 from shared.scope import Invocation
@@ -24,7 +26,6 @@ from shared.triggers.routing import Route
 from shared.vocabulary import FILTER_KEYS
 
 PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
-TASKS_PREFIX = f"{DASHBOARD_SCOPE}/tasks/"
 CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
 
 
@@ -37,8 +38,22 @@ def _token(request: ApiGatewayEvent) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _task_id(request: ApiGatewayEvent) -> str:
+    return request_path(request)[len(TASKS_PREFIX):]
+
+
+def canonical_path(request: ApiGatewayEvent) -> str:
+    """The request's path as the links spell it (a task page's id encoded by ``task_path``), so a
+    token scoped to one page matches however the request encoded it."""
+    path = request_path(request)
+    if path.startswith(TASKS_PREFIX):
+        return task_path(_task_id(request)) or path
+    return path
+
+
 def _grant(request: ApiGatewayEvent, settings: Settings) -> Grant:
-    return verify(_token(request), request_path(request), require_secret(settings))
+    return verify(_token(request), canonical_path(request), require_secret(settings),
+                  max_ttl_s=settings.dashboard.max_link_ttl_s)
 
 
 def language(request: ApiGatewayEvent) -> str:
@@ -50,9 +65,9 @@ def language(request: ApiGatewayEvent) -> str:
     return i18n.negotiate(request.header("accept-language"))
 
 
-def dashboard_filters(request: ApiGatewayEvent) -> TaskQuery:
-    """The dashboard's filters, checked by the same rules as ``/v3/tasks``. An empty form field
-    means "not set" (a form always sends every field)."""
+def dashboard_filters(request: ApiGatewayEvent, grant: Grant) -> TaskQuery:
+    """The dashboard's filters, checked by the same rules as ``/v3/tasks``, with the link's signed
+    ones in force. An empty form field means "not set" (a form always sends every field)."""
     given: dict[str, Any] = {}
     for name, value in request.query.items():
         if name in PAGE_PARAMS:
@@ -63,7 +78,7 @@ def dashboard_filters(request: ApiGatewayEvent) -> TaskQuery:
             raise bad_request(name, f"unknown parameter; allowed: {', '.join((*FILTER_KEYS, *PAGE_PARAMS))}")
         if value != "":
             given[name] = value
-    return parse_query(given)
+    return parse_query(grant.apply(given))
 
 
 def _refresh(request: ApiGatewayEvent) -> bool:
@@ -77,7 +92,7 @@ def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant) -> Page
     """The page's context from its own parameters, read before any task is (a bad ``?lang=`` or
     ``?refresh=`` is a 400 at no SMS cost); the route adds filters and time."""
     return PageContext(
-        lang=language(request), token=grant.token, path=request_path(request),
+        lang=language(request), token=grant.token, path=canonical_path(request),
         refresh=_refresh(request), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
         dashboard_allowed=grant.covers(DASHBOARD_SCOPE),
     )
@@ -86,8 +101,9 @@ def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant) -> Page
 def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
     from shared.summary.summarise import summarise
 
-    ctx = _context(request, settings, _grant(request, settings))
-    query = dashboard_filters(request)
+    grant = _grant(request, settings)
+    ctx = _context(request, settings, grant)
+    query = dashboard_filters(request, grant)
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
     ctx = replace(ctx, filters=query.filters, generated_at=summary["generated_at"])
     return response(200, render_dashboard(summary, ctx), {**security_headers(), **scan_headers(result, settings)})
@@ -95,14 +111,16 @@ def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
 def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
     grant = _grant(request, settings)
-    task_id = request_path(request)[len(TASKS_PREFIX):]
-    dashboard_filters(request)  # no filters on a task page, but the same 400 for a stray parameter
-    query = parse_query({"id": task_id, "limit": "10"}) if task_id else None
-    if query is None:
+    task_id = _task_id(request)
+    # No filters of its own, but the same 400 for a stray parameter, and the link's signed ones
+    # go to SMS with the id: a filtered link opens only the tasks it summarises.
+    signed = dashboard_filters(request, grant).filters
+    if not task_id:
         raise ApiError(404, "SMSFN.0404", "No task id in the path")
     ctx = _context(request, settings, grant)
-    result = read_tasks(query, settings, invocation)
-    task = next((t for t in result.task_list() if isinstance(t, dict) and t.get("id") == task_id), None)
+    result = read_tasks(parse_query({**signed, "id": task_id, "limit": "10"}), settings, invocation)
+    task = next((t for t in result.task_list() if isinstance(t, dict) and t.get("id") == task_id
+                 and within(t, grant.filters)), None)
     if task is None:
         raise ApiError(404, "SMSFN.0404", f"No task with id '{task_id}'", error_param=["id"])
     ctx = replace(ctx, generated_at=datetime.now(timezone.utc).isoformat())
@@ -112,10 +130,32 @@ def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
     from shared.dashboard.csv_export import CSV_TYPE, export_csv
 
-    _grant(request, settings)
+    grant = _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 here too
-    body, headers = export_csv(dashboard_filters(request), settings, invocation)
+    body, headers = export_csv(dashboard_filters(request, grant), settings, invocation)
     return response(200, body, {**security_headers(CSV_TYPE), **headers})
+
+
+ALL_PROJECTS = "all_granted_eps"  # Huawei Cloud's "every project I may see": filters nothing
+
+
+def within(task: dict[str, Any], filters: dict[str, str]) -> bool:
+    """Whether ``task`` matches a link's signed filters, checked here too rather than trusting
+    SMS to have applied them (``name``: a case-insensitive substring, the loosest reading of the
+    doc's "name" filter, so no matching task is refused)."""
+    source = task.get("source_server")
+    found = {"state": task.get("state"), "id": task.get("id"),
+             "enterprise_project_id": task.get("enterprise_project_id"),
+             "source_server_id": source.get("id") if isinstance(source, dict) else None}
+    for key, value in filters.items():
+        if key == "name":
+            if value.casefold() not in str(task.get("name") or "").casefold():
+                return False
+        elif key == "enterprise_project_id" and value == ALL_PROJECTS:
+            continue
+        elif found.get(key) != value:
+            return False
+    return True
 
 
 def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
@@ -125,7 +165,8 @@ def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
     except ApiError:
         lang = i18n.DEFAULT_LANGUAGE
     ctx = PageContext(lang=lang, token="", path=request_path(request))
-    return response(error.status, render_error(error.status, error.error_code, error.error_msg, ctx),
+    message = redact_text(error.error_msg)  # as logs are: no secret an upstream echoed
+    return response(error.status, render_error(error.status, error.error_code, message, ctx),
                     {**error.headers, **security_headers()})
 
 

@@ -253,7 +253,7 @@ def test_packages_run_in_a_clean_venv_of_the_runtime_python(real_packages: dict[
         requests = [[module, attr, name, e] for e in events]
         env = {"PATH": "/usr/bin:/bin", "SMS_ENDPOINT": emulator.url, "HUAWEICLOUD_SDK_AK": LOCAL_AK,
                "HUAWEICLOUD_SDK_SK": LOCAL_SK, **fn.environment, "WEBHOOK_ALLOW_LOOPBACK": "1",
-               "DASHBOARD_LINK_SECRET": "package-test-link-secret"}
+               "DASHBOARD_LINK_SECRET": "package-test-Lk3jH6gF9dS2aQ5wE8rT1yU4"}
         # -I -S: no user site, no site-packages, no PYTHON* variables: only the package is importable.
         out = subprocess.run([str(venv_python), "-I", "-S", "-c", DRIVER, str(code), json.dumps(requests)],
                              capture_output=True, text=True, env=env, timeout=300, check=False)

@@ -71,9 +71,11 @@ def with_link(case: Any, task_ids: list[str]) -> str | None:
         return token
     if "id" in case.path_parameters and kind == "valid" and _pick(case, "task", 2):
         case.path_parameters["id"] = task_ids[_pick(case, "which", len(task_ids))]
-    page = task_path(str(case.path_parameters["id"])) if "id" in case.path_parameters else DASHBOARD_SCOPE
+    page = DASHBOARD_SCOPE
+    if "id" in case.path_parameters:  # an id no link can name (".", "..") keeps its raw path: never opened
+        page = task_path(str(case.path_parameters["id"])) or f"{DASHBOARD_SCOPE}/tasks/{case.path_parameters['id']}"
     token = {"expired": lambda: sign(DASHBOARD_SCOPE, LOCAL_LINK_SECRET, 1, now=0),
-             "other page": lambda: sign(task_path(page + "-other"), LOCAL_LINK_SECRET, 600),
+             "other page": lambda: sign(page + "-other", LOCAL_LINK_SECRET, 600),
              "valid": lambda: sign(page if _pick(case, "scope", 2) else DASHBOARD_SCOPE, LOCAL_LINK_SECRET, 600),
              }[kind]()
     case.query = {**(case.query or {}), TOKEN_PARAM: token}

@@ -21,7 +21,7 @@ from tests.helpers import apig_event as event
 from tests.integration.test_dashboard import Page
 
 pytestmark = pytest.mark.integration
-LINK_SECRET = "chat-links-secret-0123456789"
+LINK_SECRET = "chat-links-Gv5tN8qW2zX7kP4mR9sD3fJ6"
 DASHBOARD = "https://dash.example.test/sms"  # never contacted: the links are opened via the handler
 MD = MarkdownIt("commonmark")
 

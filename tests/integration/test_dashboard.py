@@ -19,7 +19,7 @@ from tests.helpers import FakeContext
 from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
-SECRET = "integration-link-secret-42"
+SECRET = "integration-Kp7vQ2xZ9mT4wR8nL3cY6bH1"
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>=HYPERLINK("http://evil")'
 
 

@@ -76,3 +76,16 @@ def test_secret_registry_is_bounded_and_keeps_what_is_in_use(monkeypatch: pytest
     newest = f"rotated-agency-sk-{log.MAX_SECRETS * 3 - 1:06d}"
     assert log.redact_text(newest) == "***"
     assert "rotated-agency-sk-000000" not in log._known_secrets  # long unused: aged out
+
+
+@pytest.mark.parametrize("text", [
+    "Authorization: SDK-HMAC-SHA256 Access=UNREGak1, SignedHeaders=host;x-sdk-date, Signature=UNREGsig1",
+    '{"authorization": "SDK-HMAC-SHA256 Access=UNREGak1, Signature=UNREGsig1"}',
+    "{'X-Security-Token': 'UNREGtok1', 'Cookie': 'session=UNREGcookie1; other=UNREGcookie2'}",
+    "x-auth-token=UNREGtok1\r\nset-cookie: id=UNREGcookie1",
+    "debug AK=UNREGak1 SK=UNREGsk1, access_key_id=UNREGak1&security_token=UNREGtok1",
+])
+def test_credential_shaped_headers_are_masked_whole_even_unregistered(text: str) -> None:
+    """Issue 21: an upstream echoing the request's headers; the values were never registered."""
+    out = redact_text(text)
+    assert "UNREG" not in out and MASK in out

@@ -87,3 +87,42 @@ def test_sections_are_read_on_first_use_only() -> None:
     with pytest.raises(ApiError, match="EVENT_MAX_RECORD_BYTES"):
         _ = s.events
     assert Settings.from_env({}).summary.max_items == 50 and Settings.from_env({}).webhooks.max_attempts == 4
+
+
+# --- dashboard link settings (issue 21) ---------------------------------------------------------
+
+@pytest.mark.parametrize("weak", [
+    "a" * 64,                                   # one symbol
+    "abababababababababababababababababababab",  # two symbols: 40 bits by the estimate
+    "0123456789abcdef",                          # the old 16-character minimum
+    "short-but-Rand0m!",                         # under 32 characters
+    "0101010101010101010101010101010101010101010101010101010101",
+])
+def test_a_weak_link_secret_is_refused_naming_the_rule_not_the_value(weak: str) -> None:
+    with pytest.raises(ApiError) as info:
+        _ = Settings(env={"DASHBOARD_LINK_SECRET": weak}).dashboard
+    assert "DASHBOARD_LINK_SECRET" in info.value.error_msg and weak not in info.value.error_msg
+    assert "make dashboard-link NEW_SECRET=1" in info.value.error_msg
+
+
+def test_a_fresh_secret_passes_the_rule() -> None:
+    import secrets
+
+    from local.dashboard_link import new_secret
+    from shared.settings import MIN_LINK_SECRET_BITS, secret_bits
+
+    for _ in range(200):
+        fresh = new_secret()
+        assert secret_bits(fresh) >= MIN_LINK_SECRET_BITS
+        assert Settings(env={"DASHBOARD_LINK_SECRET": fresh}).dashboard.link_secret == fresh
+    assert Settings(env={"DASHBOARD_LINK_SECRET": secrets.token_hex(32)}).dashboard.link_secret
+
+
+def test_link_lifetimes_are_capped() -> None:
+    d = Settings(env={}).dashboard
+    assert d.max_link_ttl_s == 30 * 86400 and d.link_ttl_s <= d.max_link_ttl_s
+    assert Settings(env={"DASHBOARD_LINK_MAX_TTL_SECONDS": str(90 * 86400)}).dashboard.max_link_ttl_s == 90 * 86400
+    for env in ({"DASHBOARD_LINK_MAX_TTL_SECONDS": str(91 * 86400)},
+                {"DASHBOARD_LINK_TTL_SECONDS": "7200", "DASHBOARD_LINK_MAX_TTL_SECONDS": "3600"}):
+        with pytest.raises(ApiError):
+            _ = Settings(env=env).dashboard

@@ -26,7 +26,7 @@ class ChatLinks(Protocol):
 
     def dashboard(self, lang: str | None) -> str: ...  # None: the page picks (Accept-Language)
 
-    def task(self, task_id: str, lang: str | None) -> str: ...
+    def task(self, task_id: str, lang: str | None) -> str | None: ...  # None: no page a URL can name
 
 
 @dataclass(frozen=True)

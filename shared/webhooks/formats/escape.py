@@ -12,7 +12,8 @@ user text (already clipped to one line) and returns it ready to place inside tha
 
 ``plain`` removes control and format characters (bidi overrides and isolates, zero-width
 characters, lone surrogates) and defangs what clients turn into links or mentions on their own:
-``scheme://`` (``：//``), ``www.``, dotted host names (``evil．example``) and ``@``. The markup
+``scheme://`` (``：//``), ``www.``, dotted host names in any script (``evil．example``, ``evil．рф``),
+``@`` and emoji shortcodes (``∶name:``). The markup
 functions then replace each character their markup gives meaning to with a look-alike that has
 none (full-width forms, entities where the platform decodes them): backslash escapes are not used
 because the chat platforms don't all honour them. An underscore between two letters or digits stays
@@ -28,8 +29,12 @@ import unicodedata
 _REMOVED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 _SCHEME = re.compile(r"(?i)([a-z][a-z0-9+.\-]*):(?=//)")
 _WWW = re.compile(r"(?i)\b(www)\.")
-# A dot between a name and an alphabetic label of 2+ letters: how a bare host name looks to linkifiers.
-_HOST_DOT = re.compile(r"(?<=[A-Za-z0-9\-])\.(?=[A-Za-z]{2,})")
+# A dot between a name and a label starting with a letter of any script: how a bare host name looks
+# to linkifiers, internationalised ones (``evil.рф``, ``例子.中国``) and punycode (``xn--p1ai``) included.
+_HOST_DOT = re.compile(r"(?<=[\w\-])\.(?=[^\W\d_])")
+# The opening colon of anything shaped like an emoji shortcode (Slack ``:name:``, ``:+1:``,
+# ``::skin-tone-2:``; Feishu ``:OK:``), which would render a (workspace) image.
+_SHORTCODE_COLON = re.compile(r":(?=[\w+'\-]+:)")
 _LONE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
 
 # Look-alikes with no meaning in any markup.
@@ -50,6 +55,7 @@ def plain(text: str) -> str:
     text = _SCHEME.sub(r"\1：", text)
     text = _WWW.sub(r"\1．", text)
     text = _HOST_DOT.sub("．", text)
+    text = _SHORTCODE_COLON.sub("∶", text)
     return text.replace("@", "＠")
 
 

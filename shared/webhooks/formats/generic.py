@@ -109,6 +109,12 @@ class GenericMessage:
         return OutgoingRequest(self.url, self.body, {"Content-Type": JSON_CONTENT_TYPE, **signed})
 
 
+def _item_link(item: Any, links: ChatLinks, lang: str) -> Any:
+    """The item with its page's ``dashboard_url``, or as it was when its id names no page."""
+    url = links.task(item["id"], lang) if isinstance(item, dict) and isinstance(item.get("id"), str) else None
+    return {**item, "dashboard_url": url} if url else item
+
+
 def with_links(summary: Mapping[str, Any], links: ChatLinks, lang: str) -> dict[str, Any]:
     """A copy with ``dashboard_url`` on the summary and on each item of the lists the chat
     messages link (failed, newly failed, stalled); the caller's summary and its items are not
@@ -116,11 +122,7 @@ def with_links(summary: Mapping[str, Any], links: ChatLinks, lang: str) -> dict[
     out = _capped(summary, None)
     out["dashboard_url"] = links.dashboard(lang)
     for node in _list_nodes(out, linked_only=True):
-        node["items"] = [
-            {**item, "dashboard_url": links.task(item["id"], lang)}
-            if isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"] else item
-            for item in node["items"]
-        ]
+        node["items"] = [_item_link(item, links, lang) for item in node["items"]]
     return out
 
 

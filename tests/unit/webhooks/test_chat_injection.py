@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 
 from shared.webhooks.formats import FORMAT_MODULES, escape
@@ -31,7 +32,14 @@ HOSTILE = [
     "https://evil.example/path", "www.evil.example", "evil.example", "ops@evil.example", "@all", "mailto:a@b.co",
     "\u202eevil\u202c", "zero\u200bwidth\u200d\u2066iso\u2069\ufeff", "line\u2028sep", "\ud800surrogate",
     "# heading", "> quote", "| a | b |", "&lt;b&gt; &amp; &#91;x&#93;(y)", "1. list", "- item", "---",
+    # issue 21: internationalised and punycode host names, emoji/image shortcodes
+    "evil.рф/login", "see evil.рф/login now", "пример.испытание/x", "例子.中国/x", "xn--e1afmkfd.xn--p1ai/login",
+    "ops@evil.рф", ":custom-emoji: :+1::skin-tone-2: :smile:", "a:b:c:d",
 ]
+# Host names a message must never carry whole (each would be a link somewhere).
+HOSTS = ("evil.example", "evil.рф", "пример.испытание", "例子.中国", "xn--e1afmkfd.xn--p1ai")
+SHORTCODE = re.compile(r":[\w+'\-]+:")
+LINKIFY = LinkifyIt()
 MD = MarkdownIt("gfm-like", {"linkify": True}).enable(["linkify", "strikethrough", "table"])
 # Characters with meaning in some markup (entities such as &lt; are how text shows them; an underscore
 # between letters or digits is no emphasis anywhere).
@@ -78,6 +86,15 @@ def rendered(fmt: str, text: str) -> tuple[dict[str, Any], list[str]]:
     return payload, markup_texts(fmt, payload)
 
 
+def all_texts(payload: Any) -> list[str]:
+    """Every string in the payload, minus URLs our own markup placed (none here: no dashboard)."""
+    if isinstance(payload, dict):
+        return [t for v in payload.values() for t in all_texts(v)]
+    if isinstance(payload, list):
+        return [t for v in payload for t in all_texts(v)]
+    return [payload] if isinstance(payload, str) else []
+
+
 def markdown_structure(texts: list[str]) -> list[tuple[str, str]]:
     """Every token markdown-it-py sees except text itself: links, images, html, emphasis, code, lists."""
     out: list[tuple[str, str]] = []
@@ -112,7 +129,12 @@ def check(fmt: str, text: str) -> None:
         assert not any(kind in ("link_open", "image") for kind, _ in markdown_structure(texts)), text
     assert markup_chars(texts) == markup_chars(benign), text
     assert not invisible(texts), text
-    assert "evil.example" not in json.dumps(payload, ensure_ascii=False), text
+    shown = json.dumps(payload, ensure_ascii=False)
+    assert not [host for host in HOSTS if host in shown], text
+    # linkify-it (markdown-it's linkifier, as the platforms' clients do) finds no link in any text
+    # field, plain_text ones included; no emoji shortcode is left anywhere
+    assert not [m.url for t in all_texts(payload) for m in LINKIFY.match(t) or []], text
+    assert not [code for t in all_texts(payload) for code in SHORTCODE.findall(t)], text
     json.dumps(payload, ensure_ascii=False).encode("utf-8")
 
 

@@ -22,7 +22,7 @@ from shared.wire_text import encodable
 from tests.unit.webhooks.test_chat_injection import HOSTILE, hostile_summary, markup_texts
 from tests.unit.webhooks.test_webhook_formats import CHECKS, SECRETS, URLS, huge_summary, make_summary
 
-SECRET = "chat-link-secret-0123456789abcdef"
+SECRET = "chat-link-Bq8wE3rT6yU1iO4pA7sD2fG5hJ9"
 BASE = "https://apig.example.com/sms"
 CHAT = ("slack", "feishu", "dingtalk", "wecom")
 MD = MarkdownIt("commonmark")
@@ -206,7 +206,7 @@ def test_message_links_need_both_settings_and_keep_only_filters() -> None:
                          {"state": "RUNNING", "name": "", "limit": "5"}, now=1_000_000)
     assert made is not None and made.filters == {"state": "RUNNING"}
     url = made.task("a/b c", "en")
-    assert urlsplit(url).path == "/sms/dashboard/tasks/a/b%20c"
+    assert urlsplit(url).path == "/sms/dashboard/tasks/a%2Fb%20c"  # one path segment, the slash encoded
     with pytest.raises(ApiError):  # signed at ``now``: long expired
         verify(dict(parse_qsl(urlsplit(url).query))["token"], "/dashboard", SECRET)
 
