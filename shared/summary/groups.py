@@ -27,7 +27,8 @@ from datetime import datetime, time, timedelta, timezone
 from fnmatch import translate
 from typing import Any
 
-OTHER_GROUP = "Other"
+from shared.vocabulary import OTHER_GROUP
+
 MAX_GROUPS = 50
 MAX_GROUP_NAME = 64
 MAX_IDS = 10_000
