@@ -99,6 +99,7 @@ from shared.summary.fields import (
     SubTaskFacts,
     bucket,
     epoch_ms,
+    idle_gap_before,
     iso_ms,
     ms_of,
     norm_enum,
@@ -109,21 +110,29 @@ from shared.summary.fields import (
     task_os,
     text,
 )
+from shared.summary.groups import OTHER_GROUP, Wave, WaveMatcher
+from shared.summary.health import (
+    DONE,
+    FAILED,
+    HEALTHY,
+    STALLED,
+    STOPPED,
+    WAITING,
+    assess,
+    fixed_health,
+)
+from shared.summary.progress import Tally, worst_first
 from shared.summary.topk import SortKey, TopK
 from shared.validation.decode import is_record, member
 from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "summary.schema.json"
 
-RUNNING_STATES = frozenset({"RUNNING", "SYNCING"})
-FAILED_STATES = frozenset({"MIGRATE_FAIL", "SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"})
-SUCCESS_STATE = "MIGRATE_SUCCESS"
 # ListTasks query parameters that select tasks (limit/offset belong to the pager, not here).
 
 MAX_ITEMS_LIMIT = 1000
 MAX_SPEED_MBPS = 100_000.0
-MAX_ETA_MS = 366 * 86_400_000
 _UNKNOWN_LAST = MAX_EPOCH_MS + 1  # sorts after every real date in ascending keys
 
 
@@ -161,6 +170,8 @@ class SummaryOptions:
     max_items: int = 50
     clock_skew_seconds: int = 60
     filters: dict[str, str] | None = None
+    groups: tuple[Wave, ...] = ()  # SUMMARY_GROUPS, parsed (shared.summary.groups.parse_groups)
+    select_groups: frozenset[str] | None = None  # only these waves' tasks; None: every task
 
     def __post_init__(self) -> None:
         if not isinstance(self.now, datetime) or self.now.utcoffset() is None:
@@ -201,22 +212,8 @@ def _speed(task: Any) -> float | None:
     return round(speed, 3)
 
 
-def _estimated_completion(
-    task: Any, facts: SubTaskFacts, now_ms: int, skew_ms: int
-) -> str | None:
-    reported = epoch_ms(member(task, "estimate_complete_time"))
-    if reported is not None and now_ms - skew_ms <= reported <= now_ms + MAX_ETA_MS:
-        return iso_ms(reported)
-    progress, started = facts.progress, facts.first_start_ms
-    if progress is None or started is None or not 0.0 < progress < 100.0:
-        return None
-    elapsed = now_ms - started
-    if elapsed <= 0:
-        return None
-    remaining = elapsed * (100.0 - progress) / progress
-    if remaining > MAX_ETA_MS:
-        return None
-    return iso_ms(now_ms + round(remaining))
+def _iso(ms: int | None) -> str | None:
+    return None if ms is None else iso_ms(ms)
 
 
 class SummaryBuilder:
@@ -234,8 +231,15 @@ class SummaryBuilder:
         self._by_type = dict.fromkeys((*task_types(), OTHER), 0)
         self._by_os = dict.fromkeys((*os_types(), OTHER), 0)
         k = opts.max_items
-        self._running, self._failed, self._stalled = TopK(k), TopK(k), TopK(k)
+        self._running, self._lagging, self._failed, self._stalled = TopK(k), TopK(k), TopK(k), TopK(k)
         self._succeeded_changes, self._failed_changes = TopK(k), TopK(k)
+        self._stalled_changes, self._recovered_changes = TopK(k), TopK(k)
+        self._fleet = Tally()
+        waves = opts.groups
+        self._matcher = WaveMatcher(waves) if waves else None
+        self._wave_tallies = [Tally() for _ in range(len(waves) + 1)] if waves else []
+        self._targets = [w.target_ms for w in waves] + [None]
+        self._selected = opts.select_groups
 
     @property
     def window(self) -> ChangeWindow:
@@ -243,85 +247,157 @@ class SummaryBuilder:
 
     def add(self, task: Any) -> None:
         """Account for one task: a dict or a typed task (``shared.validation.decode``). Never raises
-        on odd data; anything but a JSON object counts as OTHER."""
+        on odd data; anything but a JSON object counts as OTHER (and health ``waiting``). A task
+        outside the selected waves (``SummaryOptions.select_groups``) is skipped, not counted."""
+        record = is_record(task)
+        wave = -1
+        if self._matcher is not None:
+            wave = len(self._targets) - 1
+            if record:
+                wave = self._matcher.index(text(member(task, "name")), text(member(task, "enterprise_project_id")),
+                                           text(member(task, "id")))
+            if self._selected is not None and self._matcher.names[wave] not in self._selected:
+                return
         self._scanned += 1
-        if not is_record(task):
+        if not record:
             for counter in (self._by_state, self._by_type, self._by_os):
                 counter[OTHER] += 1
+            self._tally(wave, WAITING, None)
             return
         state = norm_enum(member(task, "state"), self._states)
         self._by_state[state or OTHER] += 1
         self._by_type[bucket(member(task, "type"), self._task_types)] += 1
         self._by_os[task_os(task)] += 1
-        if state is None or not (state in RUNNING_STATES or state in FAILED_STATES or state == SUCCESS_STATE):
+        health = fixed_health(state)
+        if health in (WAITING, STOPPED):
+            self._tally(wave, health, None)
             return
         facts = sub_task_facts(member(task, "sub_tasks"))
         # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
         ident = (text(member(task, "id")) or "", text(member(task, "name")) or "", self._scanned)
-        if state in RUNNING_STATES:
-            self._add_running(task, state, facts, ident)
-        elif state in FAILED_STATES:
-            self._add_failed(task, state, facts, ident)
+        group = self._matcher.names[wave] if self._matcher is not None else None
+        if health is None:
+            self._add_running(task, state, facts, ident, wave, group)
+            return
         finished = facts.last_end_ms
-        if state not in RUNNING_STATES and finished is not None and self._window.contains(finished):
-            target = self._succeeded_changes if state == SUCCESS_STATE else self._failed_changes
+        self._tally(wave, health, facts.progress, finished_ms=finished)
+        if health == FAILED:
+            self._add_failed(task, state, facts, ident, group)
+        if finished is not None and self._window.contains(finished):
+            target = self._succeeded_changes if health == DONE else self._failed_changes
             target.offer(
-                (-finished, *ident), lambda: {**_who(task), "state": state, "finished_at": iso_ms(finished)}
+                (-finished, *ident),
+                lambda: {**_who(task), "health": health, "group": group, "state": state,
+                         "finished_at": iso_ms(finished)},
             )
 
     def add_many(self, tasks: Iterable[Any]) -> None:
         for task in tasks:
             self.add(task)
 
-    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
-        started = facts.first_start_ms or epoch_ms(member(task, "create_date"))
+    def _tally(self, wave: int, health: str, progress: float | None, eta_ms: int | None = None,
+               finished_ms: int | None = None) -> None:
+        now = self._now_ms
+        self._fleet.add(health, progress, eta_ms, finished_ms, now)
+        if wave >= 0:
+            self._wave_tallies[wave].add(health, progress, eta_ms, finished_ms, now)
+
+    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, wave: int,
+                     group: str | None) -> None:
         speed = _speed(task)
-        self._running.offer(
-            (_UNKNOWN_LAST if started is None else started, *ident),
-            lambda: {
-                **_who(task),
-                "state": state,
-                "progress": facts.progress,
-                "current_subtask": facts.current,
-                "migrate_speed_mbps": speed,
-                "estimated_completion": _estimated_completion(task, facts, self._now_ms, self._skew_ms),
-                "source_server": source_server_label(task),
-            },
-        )
+        now = self._now_ms
+        judged = assess(facts, speed, epoch_ms(member(task, "estimate_complete_time")), now_ms=now,
+                        stall_ms=self._stall_ms, skew_ms=self._skew_ms,
+                        target_ms=self._targets[wave] if wave >= 0 else None)
+        health = judged.health
+        self._tally(wave, health, facts.progress, judged.eta_ms)
         last = facts.last_activity_ms
-        if last is None or (speed or 0.0) > 0.0:  # undated: cannot judge; speed > 0: data is moving
-            return
-        idle_ms = self._now_ms - last
-        if idle_ms >= self._stall_ms:
+        if health == STALLED:
+            idle_ms = judged.idle_ms or 0
+            assert last is not None  # stalled implies a known last activity
             self._stalled.offer(
                 (-idle_ms, *ident),
                 lambda: {
                     **_who(task),
+                    "health": health,
+                    "group": group,
+                    "state": state,
+                    "progress": facts.progress,
                     "idle_seconds": idle_ms // 1000,
                     "last_activity_at": iso_ms(last),
                     "current_subtask": facts.current,
                 },
             )
+            stalled_at = last + self._stall_ms
+            if self._window.contains(stalled_at):
+                self._stalled_changes.offer(
+                    (-stalled_at, *ident),
+                    lambda: {**_who(task), "health": health, "group": group, "state": state,
+                             "at": iso_ms(stalled_at)},
+                )
+            return
+        started = facts.first_start_ms or epoch_ms(member(task, "create_date"))
+        target = self._running if health == HEALTHY else self._lagging
+        target.offer(
+            (_UNKNOWN_LAST if started is None else started, *ident),
+            lambda: {
+                **_who(task),
+                "health": health,
+                "group": group,
+                "state": state,
+                "reason": judged.reason,
+                "progress": facts.progress,
+                "current_subtask": facts.current,
+                "migrate_speed_mbps": speed,
+                "estimated_completion": _iso(judged.eta_ms),
+                "remaining_seconds": None if judged.eta_ms is None else (judged.eta_ms - now) // 1000,
+                "overdue_since": _iso(judged.overdue_since_ms),
+                "source_server": source_server_label(task),
+            },
+        )
+        # Recovered: a sub task started in the window after nothing ran for the stall threshold.
+        if (health == HEALTHY and last is not None and self._window.contains(last)
+                and (idle_gap_before(member(task, "sub_tasks"), last) or 0) >= self._stall_ms):
+            self._recovered_changes.offer(
+                (-last, *ident),
+                lambda: {**_who(task), "health": health, "group": group, "state": state, "at": iso_ms(last)},
+            )
 
-    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, group: str | None) -> None:
         failed_at = facts.last_end_ms
         self._failed.offer(
             (1 if failed_at is None else -failed_at, *ident),
             lambda: {
                 **_who(task),
+                "health": FAILED,
+                "group": group,
                 "state": state,
                 "error": parse_error(member(task, "error_json")),
                 "failed_at": None if failed_at is None else iso_ms(failed_at),
             },
         )
 
+    def _groups(self) -> list[dict[str, Any]]:
+        if self._matcher is None:
+            return []
+        out = []
+        for name, target_ms, tally in zip(self._matcher.names, self._targets, self._wave_tallies, strict=True):
+            if self._selected is not None and name not in self._selected:
+                continue
+            if name == OTHER_GROUP and not tally.total:
+                continue  # every task is in a declared wave: no empty "Other"
+            out.append({"name": name, **tally.result(self._now_ms, target_ms), "target": _iso(target_ms)})
+        return worst_first(out)
+
     def build(self, total: int | None, schema_violations: int = 0, partial: bool = False) -> dict[str, Any]:
         """The summary dict (see the schema). ``total``: SMS's ``count``; when None or not a
-        non-negative integer (drift), the number of tasks scanned."""
+        non-negative integer (drift), or when waves were selected (SMS counted them all), the
+        number of tasks scanned."""
         _check_int("build(schema_violations)", schema_violations, 0)
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0 or self._selected is not None:
             total = self._scanned
         opts = self._opts
+        fleet = self._fleet.result(self._now_ms)
         return {
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso_ms(self._now_ms),
@@ -335,16 +411,22 @@ class SummaryBuilder:
             "total": total,
             "scanned": self._scanned,
             "partial": bool(partial),
+            "health": fleet["health"],
+            "progress": {**fleet["progress"], "eta": fleet["eta"]},
+            "groups": self._groups(),
             "by_state": dict(self._by_state),
             "by_type": dict(self._by_type),
             "by_os": dict(self._by_os),
-            "running": self._running.section(),
             "failed": self._failed.section(),
+            "stalled": self._stalled.section(),
+            "lagging": self._lagging.section(),
+            "running": self._running.section(),
             "changes": {
                 "succeeded": self._succeeded_changes.section(),
                 "failed": self._failed_changes.section(),
+                "stalled": self._stalled_changes.section(),
+                "recovered": self._recovered_changes.section(),
             },
-            "stalled": self._stalled.section(),
             "schema_violations": schema_violations,
         }
 

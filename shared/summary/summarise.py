@@ -28,6 +28,7 @@ def _builder(
     now: datetime,
     interval_seconds: int | None,
     stall_after_seconds: int | None,
+    groups: frozenset[str] | None = None,
 ) -> SummaryBuilder:
     return SummaryBuilder(
         SummaryOptions(
@@ -36,6 +37,8 @@ def _builder(
             stall_after_seconds=stall_after_seconds or settings.summary.stall_after_s,
             max_items=settings.summary.max_items,
             filters=filters,
+            groups=settings.summary.groups,
+            select_groups=groups,
         )
     )
 
@@ -57,8 +60,10 @@ def summarise(
     now: datetime,
     interval_seconds: int | None = None,
     stall_after_seconds: int | None = None,
+    groups: frozenset[str] | None = None,
 ) -> tuple[dict[str, Any], ScanResult]:
-    builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds)
+    """``groups``: only these waves (``shared.summary.groups.select_waves``); None: every task."""
+    builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds, groups)
     result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks,
                           typed=True)  # the builder reads typed tasks: no dicts built
     summary = _checked(builder.build(result.count, schema_violations=result.violation_total,
@@ -94,7 +99,9 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
         "total": summary["total"],
         "scanned": summary["scanned"],
         "partial": summary["partial"],
+        "health": summary["health"],
         "running": summary["running"]["total"],
+        "lagging": summary["lagging"]["total"],
         "failed": summary["failed"]["total"],
         "stalled": summary["stalled"]["total"],
         "succeeded_since_last_tick": summary["changes"]["succeeded"]["total"],

@@ -26,8 +26,9 @@ ALLOWED = {
 }
 TOP_LEVEL_MAX = 8
 # settings.py types the webhook section and builds it on first use (never at import): one
-# typed Settings for every setting, without the top level importing a stage when loaded.
-LAZY_EXCEPTIONS = {("settings", "webhooks")}
+# typed Settings for every setting, without the top level importing a stage when loaded. The
+# summary section parses SUMMARY_GROUPS with the summary's own parser, also on first use.
+LAZY_EXCEPTIONS = {("settings", "webhooks"), ("settings", "summary")}
 
 
 def imports(path: Path) -> set[str]:
