@@ -36,8 +36,9 @@ def metrics(request: ApiGatewayEvent, settings: Settings, invocation: Invocation
     from shared.metrics.exposition import CONTENT_TYPE, render
     from shared.summary.summarise import summarise
 
-    verify(bearer_token(request), METRICS_PATH, require_secret(settings))
-    query = dashboard_filters(request)
+    grant = verify(bearer_token(request), METRICS_PATH, require_secret(settings),
+                   max_ttl_s=settings.dashboard.max_link_ttl_s)
+    query = dashboard_filters(request, grant)  # a token's signed filters hold here too
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
     scan = {"elapsed_s": result.elapsed_ms / 1000, "pages": result.pages, "retries": result.retries}
     headers = {"Content-Type": CONTENT_TYPE, "Cache-Control": "no-store"}

@@ -19,7 +19,7 @@ from local.gateway import Gateway
 from shared.dashboard.links import sign
 
 pytestmark = pytest.mark.e2e
-SECRET = "prometheus-e2e-link-secret"
+SECRET = "Pr0m3thEusE2eL1nkS3cr3tXq9Zw7Vb4Nc"
 PROMETHEUS = shutil.which("prometheus")
 
 

@@ -15,7 +15,7 @@ from tests.helpers import FakeContext
 from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
-SECRET = "integration-metrics-secret-42"
+SECRET = "kT3x9Qp2LmZ8vB4nR7sW1yC6dF0gH5jAm"  # random-looking: the secret rule
 
 
 @pytest.fixture
@@ -77,6 +77,15 @@ def test_no_valid_token_is_401_before_sms_is_read(metrics_env: Any, headers: dic
     assert out["statusCode"] == 401 and out["headers"]["WWW-Authenticate"].startswith("Bearer")
     assert '"error_code":"SMSFN.0401"' in out["body"]
     assert len(metrics_env.requests) == before
+
+
+def test_signed_filters_hold(metrics_env: Any) -> None:
+    """A token signed for one state counts only that state, and a URL asking for another is refused."""
+    token = sign("/metrics", SECRET, 600, filters={"state": "MIGRATE_FAIL"})
+    out = scrape(headers={"authorization": f"Bearer {token}"})
+    failed = sum(1 for t in metrics_env.tasks() if t["state"] == "MIGRATE_FAIL")
+    assert gauges(out["body"], "sms_tasks_matched") == {"": failed}
+    assert scrape({"state": "RUNNING"}, {"authorization": f"Bearer {token}"})["statusCode"] == 401
 
 
 def test_a_dashboard_token_does_not_open_metrics(metrics_env: Any) -> None:
