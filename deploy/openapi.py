@@ -223,9 +223,18 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
+# The summary's own parameter (shared/summary/summarise.py GROUP_PARAM), beside the ListTasks filters.
+GROUP_PARAMETER = {
+    "name": "group", "in": "query", "required": False,
+    "description": "Only these waves of SUMMARY_GROUPS (comma-separated names; 'Other' for the tasks no wave "
+                   "matches); an unknown name is a 400 naming the declared waves. Without it, every task.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 4096},
+}
+
+
 def query_parameters() -> dict[str, Any]:
     query = _load(QUERY_FILE)
-    params = {}
+    params = {"query_group": GROUP_PARAMETER}
     for name, schema in query["properties"].items():
         converted = to_oas30(schema, "ListTasksQuery")
         description = converted.pop("description", "")
@@ -421,9 +430,11 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
             },
             "/v3/tasks/summary": {
                 "get": _api_operation(
-                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary", filters,
-                    project_id, "Counts by state, type and OS, running, failed and stalled tasks of every task "
-                    "the filters match.",
+                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary",
+                    [*filters, "group"], project_id,
+                    "One health per task (failed, stalled, lagging, healthy, waiting, stopped, done) with its "
+                    "lists, progress and projected completion per wave and for the fleet, counts by state, type "
+                    "and OS, and what changed in the window, of every task the filters (and waves) match.",
                 )
             },
             **_dashboard_paths(project_id),
