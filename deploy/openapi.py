@@ -233,9 +233,18 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
+# The summary's own parameter (shared/summary/summarise.py GROUP_PARAM), beside the ListTasks filters.
+GROUP_PARAMETER = {
+    "name": "group", "in": "query", "required": False,
+    "description": "Only these waves of SUMMARY_GROUPS (comma-separated names; 'Other' for the tasks no wave "
+                   "matches); an unknown name is a 400 naming the declared waves. Without it, every task.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 4096},
+}
+
+
 def query_parameters() -> dict[str, Any]:
     query = _load(QUERY_FILE)
-    params = {}
+    params = {"query_group": GROUP_PARAMETER}
     for name, schema in query["properties"].items():
         converted = to_oas30(schema, "ListTasksQuery")
         description = converted.pop("description", "")
@@ -335,7 +344,9 @@ def dashboard_parameters() -> dict[str, Any]:
     state["description"] += " Empty: not set (a form sends every field)."
     return {
         "dashboard_token": {"name": TOKEN_PARAM, "in": "query", "required": True, "schema": {"type": "string"},
-                            "description": "Signed, expiring link token (make dashboard-link); else 401."},
+                            "description": "Signed, expiring link token (make dashboard-link): it opens only its "
+                                           "path scope, its signed filters in force whatever the query says (another "
+                                           "value for one of them: 401); else 401."},
         "dashboard_lang": {"name": "lang", "in": "query",
                            "schema": {"type": "string", "pattern": _any_case(LANGUAGE_NAMES)},
                            "description": f"Page language, one of {', '.join(LANGUAGE_NAMES)} (any case, - or _); "
@@ -449,9 +460,11 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
             },
             "/v3/tasks/summary": {
                 "get": _api_operation(
-                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary", filters,
-                    project_id, "Counts by state, type and OS, running, failed and stalled tasks of every task "
-                    "the filters match.",
+                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary",
+                    [*filters, "group"], project_id,
+                    "One health per task (failed, stalled, lagging, healthy, waiting, stopped, done) with its "
+                    "lists, progress and projected completion per wave and for the fleet, counts by state, type "
+                    "and OS, and what changed in the window, of every task the filters (and waves) match.",
                 )
             },
             **_dashboard_paths(project_id),

@@ -6,12 +6,14 @@ template.yaml, then prints how to call them. Ctrl-C stops it all."""
 from __future__ import annotations
 
 import base64
+import json
 import os
 import secrets
 import sys
 
 from local.backend import ensure_backend
 from local.dashboard_link import local_dashboard_env, local_link
+from local.fleet import demo_waves
 from local.gateway import TIMER_PREFIX, Gateway
 from local.servers import wait_for_ctrl_c
 from local.timers import TimerRunner
@@ -28,10 +30,18 @@ def _local_webhook(sink: Sink) -> str | None:
     return secret
 
 
+def _demo_waves(emulator: object | None) -> None:
+    """Against the emulator, waves of its generated fleet unless SUMMARY_GROUPS is set."""
+    now_ms = getattr(emulator, "now_ms", None)
+    if now_ms is not None and not os.environ.get("SUMMARY_GROUPS"):
+        os.environ["SUMMARY_GROUPS"] = json.dumps(demo_waves(now_ms))
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8080"))
     sink_port = int(os.environ.get("WEBHOOK_SINK_PORT", "8091"))
     emulator = ensure_backend()
+    _demo_waves(emulator)
     sink = Sink(port=sink_port, stream=sys.stdout)
     secret = _local_webhook(sink)
     sink.secrets["generic"] = secret

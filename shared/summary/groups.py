@@ -6,7 +6,8 @@
      {"name": "finance", "match": {"enterprise_project_id": "2b1f..."}},
      {"name": "pilot", "match": {"ids": ["a67153f7-...", "..."]}, "target": "2026-12-04T18:00:00Z"}]
 
-* ``name``: 1-64 characters, unique, not ``Other`` (the name of the tasks no wave matches).
+* ``name``: 1-64 characters without a comma (selections list names comma-separated), unique,
+  not ``Other`` (the name of the tasks no wave matches).
 * ``match``: exactly one key. ``name`` is a glob over the task name (``fnmatch`` rules, case
   sensitive: ``*``, ``?``, ``[...]``); ``enterprise_project_id`` is an exact id; ``ids`` a list of
   1-10,000 task ids.
@@ -81,8 +82,8 @@ def _wave(entry: Any, index: int) -> Wave:
     if unknown:
         raise ValueError(f"{where} has unknown keys {unknown}; allowed: name, match, target")
     name = entry.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_GROUP_NAME:
-        raise ValueError(f"{where}.name must be a string of 1-{MAX_GROUP_NAME} characters")
+    if not isinstance(name, str) or not name.strip() or len(name.strip()) > MAX_GROUP_NAME or "," in name:
+        raise ValueError(f"{where}.name must be a string of 1-{MAX_GROUP_NAME} characters without a comma")
     name = name.strip()
     if name == OTHER_GROUP:
         raise ValueError(f"{where}.name {OTHER_GROUP!r} is reserved for the tasks no wave matches")

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, bad_request
 from shared.logger import logger
 from shared.read.pager import ScanResult
 from shared.read.query import TaskQuery
@@ -17,6 +17,7 @@ from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
 from shared.settings import Settings
 from shared.summary.builder import SummaryBuilder, SummaryOptions
+from shared.summary.groups import select_waves
 from shared.validation.validate import validate_document
 
 SUMMARY_SCHEMA = "summary"
@@ -110,6 +111,25 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[dict, dict]:
-    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
+GROUP_PARAM = "group"  # GET /v3/tasks/summary?group=<wave>[,<wave>...]
+
+
+def selected_waves(settings: Settings, names: Any, param: str) -> frozenset[str] | None:
+    """The waves a caller selected (a list of names, or comma-separated text), checked against
+    ``SUMMARY_GROUPS``; 400 naming ``param`` otherwise. None: no selection, every task."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        names = names.split(",")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad_request(param, "must be wave names (a list, or comma-separated)")
+    try:
+        return select_waves(settings.summary.groups, names)
+    except ValueError as exc:
+        raise bad_request(param, str(exc)) from None
+
+
+def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation,
+                     groups: frozenset[str] | None = None) -> tuple[dict, dict]:
+    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc), groups=groups)
     return summary, scan_headers(result, settings)

@@ -39,7 +39,8 @@ def _token(request: ApiGatewayEvent) -> str | None:
 
 
 def _task_id(request: ApiGatewayEvent) -> str:
-    return request_path(request)[len(TASKS_PREFIX):]
+    """The id in a task page's path, as ``task_path`` encoded it (a trailing ``/`` is the id's)."""
+    return unquote(request.path)[len(TASKS_PREFIX):]
 
 
 def canonical_path(request: ApiGatewayEvent) -> str:
