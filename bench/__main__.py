@@ -9,12 +9,12 @@ import platform
 import sys
 import time
 
-from bench import cold, dashboard, decode, invalid, memory, page, scan
+from bench import cold, csv_export, dashboard, decode, invalid, memory, page, scan
 from bench.common import Sample, Target
 from bench.emulator import EmulatorProcess
 
-SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard")
-BIG_SECTIONS = {"memory": memory.run, "dashboard": dashboard.run}  # over both fleets
+SECTIONS = ("page", "invalid", "scan", "cold", "memory", "decode", "dashboard", "csv")
+BIG_SECTIONS = {"memory": memory.run, "dashboard": dashboard.run, "csv": csv_export.run}  # over both fleets
 SCAN_TASKS = 10_000
 BIG_TASKS = 50_000
 MIB = "MiB"
@@ -92,6 +92,12 @@ def main() -> int:
         # of the last hour) fill up with the fleet, up to the caps; a page that grew with the fleet would be 5x.
         targets.append(Target(f"dashboard_bytes_{BIG_TASKS}_vs_{SCAN_TASKS}",
                               _ratio(d[f"bytes {BIG_TASKS}"], d[f"bytes {SCAN_TASKS}"]), 1.25))
+    if "csv" in results:
+        # The export streams (issue 19): its peak must not grow with the fleet, and fit the function.
+        c, fn = results["csv"], dashboard.http_function()
+        small_rss, big_rss = c[f"rss {SCAN_TASKS}"], c[f"rss {BIG_TASKS}"]
+        targets.append(Target(f"csv_rss_{BIG_TASKS}", big_rss.median, float(fn.memory_mb) / 2, MIB))
+        targets.append(Target(f"csv_rss_{BIG_TASKS}_vs_{SCAN_TASKS}", _ratio(big_rss, small_rss), 1.10))
     if "decode" in results:
         # Replaces validation_share_of_page: checking is no longer a step after parsing but the
         # same pass, so what it costs is measured against parsing alone (docs/performance.md).

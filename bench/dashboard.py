@@ -28,25 +28,32 @@ def http_function() -> template.Function:
     return template.function(FUNCTION)
 
 
-def dashboard_event() -> dict[str, Any]:
-    """The API Gateway sample event as a browser's ``GET /dashboard`` with a valid signed link."""
+def dashboard_event(path: str = DASHBOARD_SCOPE, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """The API Gateway sample event as a browser's ``GET`` of a dashboard path with a valid signed link."""
     event = json.loads(SAMPLE_EVENT.read_text(encoding="utf-8"))
-    event.update(httpMethod="GET", path=DASHBOARD_SCOPE, body="", isBase64Encoded=False,
+    event.update(httpMethod="GET", path=path, body="", isBase64Encoded=False,
                  queryStringParameters={TOKEN_PARAM: sign(DASHBOARD_SCOPE, LOCAL_LINK_SECRET, TOKEN_TTL_S)})
-    event["headers"] = {**event.get("headers", {}), "accept": "text/html"}
+    event["headers"] = {**event.get("headers", {}), **(headers or {"accept": "text/html"})}
     return event
+
+
+def handler_spec(emulator: EmulatorProcess, event: dict[str, Any],
+                 timeout_s: int | None = None) -> tuple[str, dict[str, str]]:
+    """A child's stdin (the HTTP function as template.yaml declares it, ``event``) and environment."""
+    fn = http_function()
+    secrets = {"DASHBOARD_LINK_SECRET": LOCAL_LINK_SECRET}
+    spec = {
+        "code": str(fn.code), "handler": fn.handler, "function": fn.name, "timeout_s": timeout_s or fn.timeout_s,
+        "memory_mb": fn.memory_mb, "user_data": function_settings(fn, {**emulator.env(), **secrets}),
+        "event": event, "tasks": emulator.tasks,
+    }
+    return json.dumps(spec), secrets
 
 
 def dashboard_child(emulator: EmulatorProcess) -> dict[str, Any]:
     """One dashboard request in a fresh process; the child refuses any answer but the full page."""
-    fn = http_function()
-    secrets = {"DASHBOARD_LINK_SECRET": LOCAL_LINK_SECRET}
-    spec = {
-        "code": str(fn.code), "handler": fn.handler, "function": fn.name, "timeout_s": fn.timeout_s,
-        "memory_mb": fn.memory_mb, "user_data": function_settings(fn, {**emulator.env(), **secrets}),
-        "event": dashboard_event(), "tasks": emulator.tasks,
-    }
-    return run_child(CHILD, emulator, stdin=json.dumps(spec), env=secrets)
+    spec, env = handler_spec(emulator, dashboard_event())
+    return run_child(CHILD, emulator, stdin=spec, env=env)
 
 
 def run(emulators: list[EmulatorProcess]) -> dict[str, Sample]:

@@ -83,6 +83,14 @@ DASHBOARD_ERRORS = {
            "task is read; or SMS refused the function's credentials (SMS's own code).",
     "404": "No task with this id (SMSFN.0404, the task page), or SMS's own 404.",
 }
+# The CSV's own: too large for an answer (issue 19).
+CSV_ERRORS = {
+    **DASHBOARD_ERRORS,
+    "413": "The export cannot fit a FunctionGraph answer (6,291,456 bytes) and EXPORT_BUCKET is not set "
+           "(SMSFN.0413; setting names it).",
+    "502": "SMS failed or answered malformed JSON (SMSFN.0502, SMSFN.0512), or OBS refused the export's upload "
+           "(SMSFN.0515).",
+}
 HEADERS = {
     "X-Request-Id": "The function invocation's request id.",
     "X-Sms-Request-Id": "SMS's request id of the (first) upstream call.",
@@ -104,6 +112,11 @@ OTHER_HEADERS: dict[str, dict[str, Any]] = {
                          "schema": {"type": "string", "pattern": "^Bearer "}},
     "Content-Disposition": {"description": "A download, named sms-tasks-<UTC time>.csv.", "required": True,
                             "schema": {"type": "string", "pattern": r'^attachment; filename="[^"]+\.csv"$'}},
+    "Content-Encoding": {"description": "gzip when the request's Accept-Encoding accepts it (the body is then "
+                                        "gzip; API Gateway decodes the function's base64).",
+                         "schema": {"type": "string", "enum": ["gzip"]}},
+    "Location": {"description": "The export's short-lived signed OBS download link (EXPORT_LINK_TTL_SECONDS).",
+                 "required": True, "schema": {"type": "string", "format": "uri"}},
 }
 ERROR_HEADERS = {"405": ["Allow"], "429": ["Retry-After"]}
 # /metrics's errors: the API's JSON, its 401 about the scrape's token (with WWW-Authenticate).
@@ -133,7 +146,7 @@ ERROR_KINDS = {
     "Error": ErrorKind(JSON_TYPE, _ERROR_BODY, [], ERRORS),
     "DashboardPageError": ErrorKind(HTML_TYPE, {"type": "string"}, list(PAGE_HEADERS), DASHBOARD_ERRORS,
                                     " Answered as an HTML page without the token or any task data."),
-    "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), DASHBOARD_ERRORS),
+    "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), CSV_ERRORS),
     "MetricsError": ErrorKind(JSON_TYPE, _ERROR_BODY, [], METRICS_ERRORS),
 }
 _DATA_KEYWORDS = {"enum", "default", "required", "example", "examples"}  # values are data, not schemas
@@ -373,7 +386,8 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
                                   _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
         "/dashboard/tasks.csv": ("Matching tasks as CSV (UTF-8 with BOM)", "dashboardCsv",
                                  _param_refs([*filters, *page]),
-                                 _ok(CSV_TYPE, text, [*scan, "X-Task-Count", "Content-Disposition", *PAGE_HEADERS]),
+                                 _ok(CSV_TYPE, text, [*scan, "X-Task-Count", "Content-Disposition", "Content-Encoding",
+                                                      *PAGE_HEADERS]),
                                  "DashboardCsvError"),
     }
     paths = {}
@@ -383,6 +397,15 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
                         "Strict-Transport-Security and a Content-Security-Policy.", errors)
         op["tags"] = ["dashboard"]
         paths[path] = {"get": op}
+    paths["/dashboard/tasks.csv"]["get"]["responses"]["303"] = {
+        "description": "Too large for an answer: streamed to EXPORT_BUCKET (OBS); Location is its signed link.",
+        "headers": _header_refs([*scan, "X-Task-Count", "Location", *PAGE_HEADERS]),
+        "content": {JSON_TYPE: {"schema": {
+            "type": "object", "required": ["download_url", "expires_in_s", "tasks", "bytes"],
+            "properties": {"download_url": {"type": "string", "format": "uri"},
+                           "expires_in_s": {"type": "integer"}, "tasks": {"type": "integer"},
+                           "bytes": {"type": "integer"}}}}},
+    }
     return paths
 
 

@@ -54,6 +54,17 @@ UNUSED_PATHS: dict[str, tuple[str, ...]] = {
     "pymongo": ("pymongo/", "gridfs/"),
     "dnspython": ("dns/", "dnspython-"),
     "pyyaml": ("_yaml/", "yaml/_yaml."),
+    "crcmod": ("crcmod/_crcfunext", "crcmod/test.py"),
+    # The OBS SDK imports pycryptodome's AES, PKCS1_OAEP and RSA (its client-side encryption, unused
+    # here) at import: the self tests and the native libraries of other ciphers, hashes, curves and
+    # big-number code never load (an import of obs from the packaged zip is checked on Python 3.12).
+    "pycryptodome": ("Crypto/SelfTest/", "Crypto/PublicKey/_ec_", "Crypto/PublicKey/_ed", "Crypto/PublicKey/_ml",
+                     "Crypto/PublicKey/_curve", "Crypto/Protocol/_scrypt", "Crypto/Cipher/_raw_eksblowfish",
+                     "Crypto/Math/_nat", "Crypto/Cipher/_raw_des", "Crypto/Cipher/_chacha20", "Crypto/Cipher/_Salsa20",
+                     "Crypto/Cipher/_raw_arc2", "Crypto/Cipher/_raw_blowfish", "Crypto/Cipher/_raw_cast",
+                     "Crypto/Cipher/_ARC4", "Crypto/Hash/_k12", "Crypto/Hash/_MD2", "Crypto/Hash/_MD4",
+                     "Crypto/Hash/_RIPEMD160", "Crypto/Hash/_BLAKE2b", "Crypto/Hash/_SHA224", "Crypto/Hash/_SHA384",
+                     "Crypto/Hash/_SHA512", "Crypto/Hash/_keccak", "Crypto/Hash/_poly1305"),
 }
 # dist-info files kept: METADATA (importlib.metadata reads it) and licence texts, which travel with
 # every copy; RECORD, WHEEL, SBOMs, entry points ... are read by installers only.
@@ -121,23 +132,60 @@ def check_pinned(wheels: list[Path], constraints: Path) -> None:
                              "pin it so packages stay reproducible")
 
 
+# Libraries published only as sources, built here into a wheel: esdk-obs-python is pure Python; crcmod
+# (which it imports) compiles an optional C speed-up for this machine's Python, left out by UNUSED_PATHS
+# so its pure-Python fallback runs. What they import besides comes as platform wheels like the rest.
+SOURCE_ONLY = {"esdk-obs-python": ("pycryptodome", "requests"), "crcmod": ()}
+
+
+def _requirement_name(line: str) -> str:
+    return _normalize(re.split(r"[\s<>=!~;\[#]", line.strip(), maxsplit=1)[0]) if line.strip() else ""
+
+
+def _platform_requirements(requirements: Path, folder: Path) -> tuple[Path, list[str]]:
+    """``requirements`` without the source-only ones (and with what they import), and those names."""
+    lines = requirements.read_text(encoding="utf-8").splitlines()
+    sources = [n for n in map(_requirement_name, lines) if n in map(_normalize, SOURCE_ONLY)]
+    kept = [line for line in lines if _requirement_name(line) not in sources]
+    kept += [dep for name, deps in SOURCE_ONLY.items() if _normalize(name) in sources for dep in deps]
+    out = folder / "platform-requirements.txt"
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    return out, sources
+
+
+def _pip(cmd: list[str], what: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "pip", *cmd], capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        noise = ("Location 'file:", "is ignored: it is neither")
+        err = "\n".join(x for x in result.stderr.splitlines() if not any(n in x for n in noise))
+        raise SystemExit(f"{what} failed:\n{err[-4000:]}")
+
+
 def download_wheels(target: Target, requirements: Path, constraints: Path, cache: Path = WHEEL_CACHE) -> list[Path]:
     """The platform wheels of ``requirements``, downloaded once per set of inputs."""
     folder = cache_folder(target, requirements, constraints, cache)
     if not (folder / ".complete").is_file():
         tmp = folder.with_name(folder.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)
-        cmd = [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--no-input", "-q",
-               "--only-binary=:all:", "--platform", PLATFORM, "--python-version", target.python_version,
-               "--implementation", "cp", "-r", str(requirements), "-c", str(constraints), "-d", str(tmp)]
-        result = subprocess.run(cmd, capture_output=True, text=True, check=False)
-        if result.returncode != 0:
-            noise = ("Location 'file:", "is ignored: it is neither")
-            err = "\n".join(x for x in result.stderr.splitlines() if not any(n in x for n in noise))
-            raise SystemExit(f"pip download for {target.runtime} ({PLATFORM}) failed:\n{err[-4000:]}")
+        tmp.mkdir(parents=True)
+        platform_reqs, sources = _platform_requirements(requirements, tmp)
+        quiet = ["--disable-pip-version-check", "--no-input", "-q"]
+        cmd = ["download", *quiet, "--only-binary=:all:", "--platform", PLATFORM, "--python-version",
+               target.python_version, "--implementation", "cp", "-r", str(platform_reqs), "-c", str(constraints),
+               "-d", str(tmp)]
+        _pip(cmd, f"pip download for {target.runtime} ({PLATFORM})")
+        for name in sources:
+            _pip(["wheel", *quiet, "--no-deps", "--no-binary", name, name, "-c", str(constraints), "-w", str(tmp)],
+                 f"building {name}")
+            for wheel in tmp.glob(f"{name.replace('-', '_')}-*.whl"):
+                with zipfile.ZipFile(wheel) as zf:
+                    compiled = [n for n in zf.namelist() if n.endswith((".so", ".pyd")) and not _unused(name, n)]
+                if compiled:
+                    raise SystemExit(f"{name}: built here with compiled parts {compiled}, not for {PLATFORM}")
+        platform_reqs.unlink()
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
-        (folder / ".complete").write_text(" ".join(cmd[3:]) + "\n", encoding="utf-8")
+        (folder / ".complete").write_text(" ".join(cmd) + "\n", encoding="utf-8")
     wheels = sorted(folder.glob("*.whl"))
     check_pinned(wheels, constraints)
     return wheels

@@ -18,6 +18,7 @@ CODES: dict[str, tuple[int, str]] = {
     "SMSFN.0404": (404, "unknown path under `/v3/tasks`"),
     "SMSFN.0405": (405, "method other than GET (`allowed_methods` lists them)"),
     "SMSFN.0409": (409, "the task list changed during an `all=true` scan or a summary"),
+    "SMSFN.0413": (413, "the CSV export cannot fit a FunctionGraph answer and `EXPORT_BUCKET` is not set"),
     "SMSFN.0500": (500, "a missing or invalid setting (named, never its value), or an unexpected error"),
     "SMSFN.0502": (502, "SMS unreachable, connection dropped, SMS answered 5xx; webhook delivery failed"),
     "SMSFN.0503": (503, "event records failed with retryable errors; raised so the event is delivered again"),
@@ -25,6 +26,7 @@ CODES: dict[str, tuple[int, str]] = {
     "SMSFN.0512": (502, "SMS answered with malformed JSON"),
     "SMSFN.0513": (502, "`SMS_VALIDATION=strict` and SMS's answer breaks the schema"),
     "SMSFN.0514": (502, "SMS's answer (decoded) is larger than `SMS_MAX_BODY_BYTES`; reading stopped there"),
+    "SMSFN.0515": (502, "OBS refused or failed the upload of a CSV export (`EXPORT_BUCKET`)"),
 }
 
 

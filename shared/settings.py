@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 # The families of settings the functions read (a section each, below); local tools pass a
 # caller's values of these through, as a deployer's would be.
-SETTING_PREFIXES = ("SMS_", "HUAWEICLOUD_SDK_", "WEBHOOK_", "SUMMARY_", "EVENT_", "DASHBOARD_")
+SETTING_PREFIXES = ("SMS_", "HUAWEICLOUD_SDK_", "WEBHOOK_", "SUMMARY_", "EVENT_", "DASHBOARD_", "EXPORT_")
 
 
 class ValidationMode(str, Enum):
@@ -183,6 +183,38 @@ class DashboardSettings:
 # --- end operator dashboard -------------------------------------------------------------------------
 
 
+# --- CSV exports too large for an answer (issue 19): OBS ------------------------------------------
+OBS_SIGNATURES = ("obs", "v2", "v4")
+
+
+@dataclass(frozen=True)
+class ExportSettings:
+    bucket: str | None = None  # EXPORT_BUCKET: OBS bucket for CSV exports too large to answer inline
+    endpoint: str | None = None  # EXPORT_OBS_ENDPOINT (default: OBS's endpoint in SMS_REGION)
+    prefix: str = "sms-tasks-exports/"  # EXPORT_PREFIX: object key prefix (a lifecycle rule can expire it)
+    link_ttl_s: int = 900  # EXPORT_LINK_TTL_SECONDS: lifetime of the signed download link
+    signature: str = "obs"  # EXPORT_OBS_SIGNATURE: obs | v2 | v4 (S3-compatible stores: v2/v4)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str], region: str | None) -> ExportSettings:
+        d = cls()
+        bucket = _text(env, "EXPORT_BUCKET")
+        endpoint = (_text(env, "EXPORT_OBS_ENDPOINT") or "").rstrip("/") or None
+        if endpoint and not endpoint.startswith(("https://", "http://")):
+            raise config_error("EXPORT_OBS_ENDPOINT must be an http(s) URL")
+        if bucket and not endpoint:
+            if not region:
+                raise config_error("EXPORT_BUCKET needs EXPORT_OBS_ENDPOINT or SMS_REGION")
+            endpoint = f"https://obs.{region}.myhuaweicloud.com"
+        signature = (_text(env, "EXPORT_OBS_SIGNATURE") or d.signature).lower()
+        if signature not in OBS_SIGNATURES:
+            raise config_error(f"EXPORT_OBS_SIGNATURE must be one of {', '.join(OBS_SIGNATURES)}")
+        prefix = _text(env, "EXPORT_PREFIX") or d.prefix
+        return cls(bucket=bucket, endpoint=endpoint, prefix=prefix.lstrip("/"), signature=signature,
+                   link_ttl_s=env_int(env, "EXPORT_LINK_TTL_SECONDS", d.link_ttl_s, 60, 86400))
+# --- end CSV exports --------------------------------------------------------------------------------
+
+
 @dataclass(frozen=True)
 class Settings:
     """The SMS settings (checked when built) and the other sections (read on first use). The
@@ -259,3 +291,7 @@ class Settings:
     @cached_property
     def dashboard(self) -> DashboardSettings:  # issue 13
         return DashboardSettings.from_env(self.env)
+
+    @cached_property
+    def export(self) -> ExportSettings:  # issue 19
+        return ExportSettings.from_env(self.env, self.region)

@@ -1,18 +1,28 @@
 """``GET /dashboard/tasks.csv``: one row per task matching the filters, every page of the fleet.
 
-UTF-8 with a BOM (spreadsheet programs then read Chinese names right), a header row, tasks written
-as pages arrive (no task list is held), capped like ``all=true`` (``SMS_ALL_MAX_TASKS``); a cut
-export says so in its last line and in ``X-Scan-Partial``. Cells that a spreadsheet would run as a
-formula (starting with ``= + - @``, tab or CR) are prefixed with ``'`` (OWASP's CSV injection rule)."""
+UTF-8 with a BOM (spreadsheet programs then read Chinese names right), a header row, every field
+quoted, every text cell made inert for any spreadsheet import (``csv_cells``), tasks written as
+pages arrive (no task list is held), up to ``SUMMARY_MAX_TASKS`` (the dashboard's own scope); a cut
+export says so in its last line and in ``X-Scan-Partial``.
+
+How it leaves the function (issue 19): the rows are gzip-compressed page by page into a spool
+(``csv_spool``). While the answer fits FunctionGraph's 6,291,456 serialised bytes it is answered
+inline: gzip (``Content-Encoding: gzip``, base64, ``isBase64Encoded``) when the caller accepts it,
+plain text otherwise. Once it cannot fit, with ``EXPORT_BUCKET`` set the spool and every later page
+stream to OBS (``obs_export``) and the answer is a 303 to a short-lived signed link (its JSON body
+carries the link too); without a bucket the answer is 413 ``SMSFN.0413`` naming the setting."""
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import error_fields
+from shared.dashboard.csv_cells import neutralise
+from shared.dashboard.csv_spool import FUNCTION_RESPONSE_LIMIT, CsvSpool, answer_overhead
+from shared.errors import error_fields, fn_error
 from shared.read.query import TaskQuery
 from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
@@ -27,14 +37,9 @@ COLUMNS = (
     "source_server_name", "source_server_ip", "target_server_name", "target_server_ip",
     "enterprise_project_id", "error_code", "error_msg",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A text cell a spreadsheet would read as a formula gets a leading ``'``; numbers stay."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+FLUSH_CHARS = 64 * 1024  # rows are compressed (and, past the limit, uploaded) in slices of about this
+# Headers whose values are not known until the scan ends: room kept for them in the size check.
+HEADER_ROOM = 1024
 
 
 def _server(task: Mapping[str, Any], key: str) -> tuple[Any, Any]:
@@ -71,17 +76,119 @@ def task_row(task: Any) -> list[Any]:
     return [neutralise(v if not isinstance(v, (dict, list)) else str(v)) for v in row]
 
 
-def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[str, dict[str, str]]:
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
-    result = stream_tasks(query, settings, invocation, lambda task: writer.writerow(task_row(task)),
-                          max_tasks=settings.all_max_tasks)
-    if result.partial:
-        writer.writerow([f"# partial export: {result.fetched} of {result.count} tasks "
-                         f"({result.partial_reason or 'unknown'})"])
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """``Accept-Encoding`` names gzip (or ``*``) with a non-zero q-value."""
+    quality: dict[str, float] = {}
+    for item in (accept_encoding or "").split(","):
+        name, _, params = item.strip().partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if name.strip():
+            quality[name.strip().lower()] = q
+    return quality.get("gzip", quality.get("x-gzip", quality.get("*", 0.0))) > 0
+
+
+def too_large(settings: Settings, gzip: bool, tasks_written: int) -> Exception:
+    hint = "" if gzip else " (Accept-Encoding: gzip carries about six times more)"
+    return fn_error("SMSFN.0413", (
+        f"The CSV export does not fit the {FUNCTION_RESPONSE_LIMIT:,} bytes a FunctionGraph answer can carry "
+        f"(reached after {tasks_written:,} tasks){hint}. Set EXPORT_BUCKET to an OBS bucket to receive "
+        "exports of any size as a signed download link, or narrow the filters."), extra={"setting": "EXPORT_BUCKET"})
+
+
+class _Export:
+    """Rows in, slices out: to the spool while the answer fits, then to OBS."""
+
+    def __init__(self, settings: Settings, invocation: Invocation, gzip: bool, filename: str,
+                 headers: Mapping[str, str]) -> None:
+        self.settings, self.invocation, self.gzip, self.filename = settings, invocation, gzip, filename
+        self.overhead = answer_overhead(headers) + HEADER_ROOM
+        self.spool: CsvSpool | None = CsvSpool()
+        self.upload: Any = None  # an ObsUpload once the export overflows
+        self.rows = 0
+        self.text = io.StringIO()
+        self.writer = csv.writer(self.text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        self.text.write(BOM)
+        self.writer.writerow(COLUMNS)
+
+    def row(self, values: list[Any]) -> None:
+        self.writer.writerow(values)
+        self.rows += 1
+        if self.text.tell() >= FLUSH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        chunk = self.text.getvalue()
+        self.text.seek(0)
+        self.text.truncate()
+        if self.upload is not None:
+            self.upload.write(chunk.encode("utf-8"))
+            return
+        assert self.spool is not None
+        self.spool.write(chunk)
+        if not self.spool.fits(self.gzip, self.overhead):
+            self.overflow()
+
+    def overflow(self) -> None:
+        """The answer cannot carry the export: OBS from here on, or 413 without a bucket."""
+        if not self.settings.export.bucket:
+            raise too_large(self.settings, self.gzip, self.rows)
+        from shared.dashboard.obs_export import ObsUpload
+
+        assert self.spool is not None
+        self.upload = ObsUpload(self.settings, self.invocation, self.filename)
+        try:
+            self.spool.replay(self.upload.write)
+        except Exception:
+            self.upload.abort()
+            raise
+        self.spool = None
+
+
+@dataclass(frozen=True)
+class CsvAnswer:
+    """What the route answers: the CSV inline (``base64`` when gzip), or a link note as JSON."""
+
+    status: int
+    body: str | dict[str, Any]
+    headers: dict[str, str]
+    base64: bool = False
+
+
+def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, accept_encoding: str | None = None,
+               base_headers: Mapping[str, str] | None = None) -> CsvAnswer:
+    """The export's answer; ``base_headers`` (the pages' own, added by the route) count in its size."""
+    gzip = accepts_gzip(accept_encoding)
+    base = {**(base_headers or {}), "Content-Type": CSV_TYPE}
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    headers = {**scan_headers(result, settings), "X-Task-Count": str(result.count),
-               "Content-Disposition": f'attachment; filename="sms-tasks-{stamp}.csv"'}
-    return out.getvalue(), headers
+    filename = f"sms-tasks-{stamp}.csv"
+    disposition = {"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Accept-Encoding"}
+    export = _Export(settings, invocation, gzip, filename, {**base, **disposition})
+    try:
+        result = stream_tasks(query, settings, invocation, lambda task: export.row(task_row(task)),
+                              max_tasks=settings.summary.max_tasks)
+        if result.partial:
+            reason = (result.partial_reason or "unknown").replace("SMS_ALL_MAX_TASKS", "SUMMARY_MAX_TASKS")
+            export.writer.writerow([f"# partial export: {result.fetched} of {result.count} tasks ({reason})"])
+        export.flush()
+    except Exception:
+        if export.upload is not None:
+            export.upload.abort()
+        raise
+    headers = {**scan_headers(result, settings), "X-Task-Count": str(result.count), **disposition}
+    if export.spool is not None:
+        final = {**base, **headers, **({"Content-Encoding": "gzip"} if gzip else {})}
+        if export.spool.fits(gzip, answer_overhead(final)):
+            body = export.spool.gzip_body() if gzip else export.spool.plain_body()
+            return CsvAnswer(200, body, final, gzip)
+        export.overflow()  # the last headers tipped it over: OBS, or 413
+    link = export.upload.finish()
+    note = {"download_url": link, "expires_in_s": settings.export.link_ttl_s, "tasks": export.rows,
+            "bytes": export.upload.bytes}
+    return CsvAnswer(303, note, {**base, **headers, "Location": link, "Cache-Control": "no-store"})

@@ -133,8 +133,11 @@ def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
     grant = _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 here too
-    body, headers = export_csv(dashboard_filters(request, grant), settings, invocation)
-    return response(200, body, {**security_headers(CSV_TYPE), **headers})
+    out = export_csv(dashboard_filters(request, grant), settings, invocation, request.header("accept-encoding"),
+                     security_headers(CSV_TYPE))
+    if isinstance(out.body, dict):  # the signed link's note, as JSON
+        return response(out.status, out.body, {k: v for k, v in out.headers.items() if k != "Content-Type"})
+    return {"statusCode": out.status, "headers": out.headers, "body": out.body, "isBase64Encoded": out.base64}
 
 
 ALL_PROJECTS = "all_granted_eps"  # Huawei Cloud's "every project I may see": filters nothing

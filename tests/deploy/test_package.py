@@ -172,8 +172,9 @@ def test_real_packages_are_clean_and_for_the_platform(real_packages: dict[str, A
         native = [e for e in entries if e.endswith(".so")]
         tag = "cp" + real_packages["version"].replace(".", "")
         assert native and all("x86_64" in e or "abi3" in e or tag in e for e in native), native
-        # Well under the 10 MB direct-upload limit: only what runs is shipped.
-        assert rec["size"] < 0.85 * package.DIRECT_UPLOAD_LIMITS["dependency"], rec["size"]
+        # Under the 10 MB direct-upload limit with room: only what runs is shipped. 0.90 since the
+        # official OBS SDK (CSV exports, issue 19) brought pycryptodome, which it imports: 8.7 MB.
+        assert rec["size"] < 0.90 * package.DIRECT_UPLOAD_LIMITS["dependency"], rec["size"]
         assert "bson/__init__.py" in entries  # huaweicloudsdkcore imports it; the driver around it goes
         assert not [e for e in entries if e.startswith(("pymongo/", "gridfs/", "dns/", "_yaml/", "yaml/_yaml."))]
         assert not [e for e in entries if e.endswith((".pyi", "py.typed", ".dist-info/RECORD", ".dist-info/WHEEL"))]

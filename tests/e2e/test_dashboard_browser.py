@@ -12,6 +12,8 @@ import io
 import json
 import os
 import re
+import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -131,6 +133,26 @@ def test_the_csv_link_downloads_every_task(gateway: Gateway, watch: Watch) -> No
     assert data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
     assert len(rows) - 1 == summary(gateway)["total"]
+
+
+def test_curl_reads_the_csv_gzip_or_not(gateway: Gateway) -> None:
+    """curl (an independent client) through the local gateway: ``--compressed`` gets the gzip answer
+    (Content-Encoding: gzip, decoded by curl) and a plain request the plain text; the same CSV."""
+    curl = shutil.which("curl")
+    if curl is None:
+        pytest.skip("curl is not installed")
+
+    def fetch(*flags: str) -> tuple[str, bytes]:
+        done = subprocess.run([curl, "-sS", "-D", "-", "-o", "-", *flags, url(gateway, "/dashboard/tasks.csv")],
+                              capture_output=True, timeout=60, check=True)
+        head, _, body = done.stdout.partition(b"\r\n\r\n")
+        return head.decode("latin-1").lower(), body
+
+    zipped_head, zipped = fetch("--compressed")
+    plain_head, plain = fetch("-H", "Accept-Encoding: identity")
+    assert "content-encoding: gzip" in zipped_head and "content-encoding" not in plain_head
+    assert zipped == plain and plain.startswith(b"\xef\xbb\xbf")
+    assert len(list(csv.reader(io.StringIO(plain.decode("utf-8-sig"))))) - 1 == summary(gateway)["total"]
 
 
 @pytest.mark.parametrize(("locale", "lang", "heading"), [("zh-CN", "zh-CN", "迁移仪表盘"),

@@ -4,8 +4,10 @@ independent HTML parser), task pages, the CSV read back by the csv module, escap
 task names everywhere."""
 from __future__ import annotations
 
+import base64
 import copy
 import csv
+import gzip
 import io
 import json
 from html.parser import HTMLParser
@@ -33,6 +35,20 @@ def call(path: str, query: dict | None = None, headers: dict | None = None, meth
     ev = event(path, method=method, query=query)
     ev["headers"] = {**ev.get("headers", {}), **(headers or {})}
     return http_routes.handle(ev, FakeContext())
+
+
+def csv_text(out: dict[str, Any]) -> str:
+    """The CSV of an answer as a client reads it: gunzipped when it came as gzip."""
+    if out.get("isBase64Encoded"):
+        assert out["headers"]["Content-Encoding"] == "gzip"
+        return gzip.decompress(base64.b64decode(out["body"])).decode("utf-8")
+    return out["body"]
+
+
+def csv_rows(query: dict | None = None, headers: dict | None = None) -> list[list[str]]:
+    out = call("/dashboard/tasks.csv", {"token": token(), **(query or {})}, headers)
+    assert out["statusCode"] == 200, out["body"][:300]
+    return list(csv.reader(io.StringIO(csv_text(out)[1:])))
 
 
 def token(scope: str = "/dashboard", ttl: int = 600) -> str:
@@ -153,17 +169,21 @@ def test_task_page_and_unknown_task(dash_env: Any) -> None:
 
 def test_csv_has_every_task_with_a_bom(dash_env: Any) -> None:
     out = call("/dashboard/tasks.csv", {"token": token()})
-    assert out["statusCode"] == 200 and out["body"].startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(out["body"][1:])))
+    assert out["statusCode"] == 200 and out["isBase64Encoded"] and out["headers"]["Content-Encoding"] == "gzip"
+    assert csv_text(out).startswith("\ufeff")
+    plain = call("/dashboard/tasks.csv", {"token": token()}, {"accept-encoding": "identity"})
+    assert not plain["isBase64Encoded"] and "Content-Encoding" not in plain["headers"]
+    assert plain["body"] == csv_text(out)
+    rows = list(csv.reader(io.StringIO(csv_text(out)[1:])))
     assert rows[0][:3] == ["id", "name", "state"]
     assert len(rows) - 1 == len(dash_env.tasks()) == int(out["headers"]["X-Task-Count"])
     assert {r[0] for r in rows[1:]} == {t["id"] for t in dash_env.tasks()}
 
 
 def test_a_capped_csv_says_it_is_partial(dash_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SMS_ALL_MAX_TASKS", "40")
+    monkeypatch.setenv("SUMMARY_MAX_TASKS", "40")
     out = call("/dashboard/tasks.csv", {"token": token()})
-    rows = list(csv.reader(io.StringIO(out["body"][1:])))
+    rows = list(csv.reader(io.StringIO(csv_text(out)[1:])))
     assert out["headers"]["X-Scan-Partial"] == "true"
     assert rows[-1][0].startswith("# partial export: ") and len(rows) - 2 < len(dash_env.tasks())
 
@@ -179,12 +199,12 @@ def test_hostile_task_text_is_escaped_in_page_detail_and_csv(dash_env: Any) -> N
         assert out["statusCode"] == 200
         assert "<script>" not in out["body"] and "<img" not in out["body"]
         assert "&lt;script&gt;" in out["body"] and Page(out["body"]).scripts == 0
-    rows = list(csv.reader(io.StringIO(call("/dashboard/tasks.csv", {"token": token()})["body"][1:])))
+    rows = csv_rows()
     hostile = next(r for r in rows if r[0] == "hostile-1")
     assert hostile[1] == HOSTILE  # starts with "<": kept as text
     task2 = {**task, "id": "hostile-2", "name": '=HYPERLINK("http://evil")', "migration_ip": "+1", "error_json": "@x"}
     dash_env.faults.add_tasks(tasks=[task2])
-    rows = list(csv.reader(io.StringIO(call("/dashboard/tasks.csv", {"token": token()})["body"][1:])))
+    rows = csv_rows()
     row = next(r for r in rows if r[0] == "hostile-2")
     assert row[1] == "'=HYPERLINK(\"http://evil\")" and "'+1" in row and "'@x" in row
 
