@@ -5,7 +5,9 @@ handler against the emulator, and against a stand-in SMS that ignores every filt
 function's own check is what holds)."""
 from __future__ import annotations
 
+import base64
 import csv
+import gzip
 import io
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -36,7 +38,8 @@ def open_url(url: str) -> dict[str, Any]:
 
 def csv_rows(out: dict[str, Any]) -> list[dict[str, str]]:
     assert out["statusCode"] == 200, out["body"][:300]
-    return list(csv.DictReader(io.StringIO(out["body"][1:])))
+    body = gzip.decompress(base64.b64decode(out["body"])).decode("utf-8") if out.get("isBase64Encoded") else out["body"]
+    return list(csv.DictReader(io.StringIO(body[1:])))
 
 
 def test_signed_filters_hold_when_the_url_drops_them(dash_env: Any) -> None:
