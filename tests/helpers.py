@@ -79,3 +79,14 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def without_eta(text: str) -> list[list[str]]:
+    """A dashboard CSV's rows without its eta column (a projection from the moment of each export),
+    so two exports of one fleet compare equal."""
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(text)))
+    at = rows[0].index("eta")
+    return [row[:at] + row[at + 1:] for row in rows]
