@@ -183,7 +183,7 @@ def environment(lang: str) -> jinja2.Environment:
 
 
 def _task_href(ctx: PageContext, task_id: Any) -> str | None:
-    """A task's page link, or None when its id names no page (not text, or only dots)."""
+    """A task's page link, or None when its id names no page (not text, empty, `.` or `..`)."""
     path = task_path(task_id) if isinstance(task_id, str) else None
     return None if path is None else ctx.href(path)
 

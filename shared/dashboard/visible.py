@@ -17,8 +17,10 @@ from markupsafe import Markup
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Zl", "Zp"})
 _INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u034f")
 _KEPT = frozenset("\t\n")
-# A fast first look: any character outside printable ASCII may need a closer one.
-_MAYBE = re.compile(r"[^\x20-\x7e\t\n]")
+# ``str.isprintable`` (C speed) is False for every category above (and for spaces other than
+# U+0020, unassigned code points, tab and newline, which the closer look keeps); the fillers are
+# letters, so they are looked for by themselves.
+_FILLERS = re.compile("[" + "".join(sorted(_INVISIBLE_LETTERS)) + "]")
 
 
 def _hidden(ch: str) -> bool:
@@ -27,13 +29,16 @@ def _hidden(ch: str) -> bool:
 
 def visible(text: str) -> str:
     """``text`` with each invisible or reordering character written as ``<U+XXXX>``."""
-    if not _MAYBE.search(text):
+    if text.isprintable() and not _FILLERS.search(text):
         return text
     return "".join(f"<U+{ord(ch):04X}>" if _hidden(ch) else ch for ch in text)
 
 
 def finalize(value: Any) -> Any:
-    """Jinja's ``finalize``: text from data made visible; our own markup (``Markup``) untouched."""
+    """Jinja's ``finalize``: text from data made visible; our own markup (``Markup``) untouched.
+    Called for every expression of every page: the common case (printable ASCII) returns first."""
+    if value.__class__ is str:
+        return value if value.isascii() and value.isprintable() else visible(value)
     if isinstance(value, str) and not isinstance(value, Markup):
         return visible(value)
     return value

@@ -355,8 +355,11 @@ class SummaryBuilder:
                 "source_server": source_server_label(task),
             },
         )
-        # Recovered: a sub task started in the window after nothing ran for the stall threshold.
-        if (health == HEALTHY and last is not None and self._window.contains(last)
+        # Recovered: a sub task started in the window after nothing ran for the stall threshold. The
+        # gap is at most last - last end: that cheap bound spares most tasks the second pass.
+        last_end = facts.last_end_ms
+        if (health == HEALTHY and last is not None and last_end is not None and last - last_end >= self._stall_ms
+                and self._window.contains(last)
                 and (idle_gap_before(member(task, "sub_tasks"), last) or 0) >= self._stall_ms):
             self._recovered_changes.offer(
                 (-last, *ident),

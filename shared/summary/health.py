@@ -28,7 +28,7 @@ year); else unknown. ``migrate_speed`` tells whether data moves but not how much
 (ListTasks carries no data size), so it cannot give a time on its own."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from shared.summary.fields import SubTaskFacts
 
@@ -62,9 +62,9 @@ def fixed_health(state: str | None) -> str | None:
     return _FIXED.get(state, WAITING) if state is not None else WAITING
 
 
-@dataclass(frozen=True, slots=True)
-class TaskHealth:
-    """One running task's judgement. Times are epoch ms; None where unknown."""
+class TaskHealth(NamedTuple):
+    """One running task's judgement. Times are epoch ms; None where unknown. (A tuple: one is made
+    per running task of a scan, and a tuple is the cheapest to make.)"""
 
     health: str  # stalled, lagging or healthy
     reason: str | None  # idle, overdue, behind_target; None when healthy

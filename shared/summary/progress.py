@@ -27,6 +27,7 @@ from shared.summary.fields import iso_ms
 from shared.summary.health import DONE, FAILED, HEALTHS, LAGGING, MOVING, STALLED, STOPPED, WAITING, empty_counts
 
 PACE_WINDOW_MS = 24 * 3_600_000
+_NO_POINTS = frozenset({WAITING, STOPPED})  # no progress of their own, no estimate
 NOT_STARTED, IN_PROGRESS, COMPLETED = "not_started", "in_progress", "completed"
 
 
@@ -45,12 +46,15 @@ class Tally:
         """Account for one task. ``progress``: its sub task progress (None: none known);
         ``eta_ms``: a moving task's projected completion; ``finished_ms``: a done task's end."""
         self.counts[health] += 1
+        if health in _NO_POINTS:
+            return
         if health == DONE:
             self.points += 100.0
             if finished_ms is not None and now_ms - PACE_WINDOW_MS < finished_ms <= now_ms:
                 self.done_recently += 1
-        elif health != STOPPED and health != WAITING:
-            self.points += progress or 0.0
+            return
+        if progress:
+            self.points += progress
         if health in MOVING:
             if eta_ms is None:
                 self.moving_without_eta += 1
