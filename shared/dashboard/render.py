@@ -25,7 +25,7 @@ from shared.errors import ERROR_CODE_KEYS, ERROR_MESSAGE_KEYS, error_fields
 from shared.i18n.labels import HEALTH_LABELS, OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
 from shared.summary.fields import clamp_progress, epoch_ms, iso_ms, parse_error, sub_task_facts
 from shared.summary.health import HEALTHS
-from shared.vocabulary import states
+from shared.vocabulary import OTHER, OTHER_GROUP, states
 
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "page.css").read_text(encoding="utf-8")
@@ -177,6 +177,8 @@ def environment(lang: str) -> jinja2.Environment:
         healths=HEALTHS,
         health_label=lambda key: translate(HEALTH_LABELS.get(str(key), str(key))),
         health_tone=lambda key: HEALTH_TONE.get(str(key), "idle"),
+        # the tasks of no declared wave: a reserved name, shown in the page's language
+        wave_label=lambda name: translate(STATE_LABELS[OTHER]) if name == OTHER_GROUP else name,
         error_parts=error_parts,
     )
     return env
