@@ -145,7 +145,8 @@ _ERROR_BODY = {"$ref": "#/components/schemas/Error"}
 ERROR_KINDS = {
     "Error": ErrorKind(JSON_TYPE, _ERROR_BODY, [], ERRORS),
     "DashboardPageError": ErrorKind(HTML_TYPE, {"type": "string"}, list(PAGE_HEADERS), DASHBOARD_ERRORS,
-                                    " Answered as an HTML page without the token or any task data."),
+                                    " Answered as an HTML page in the page's language without any task data; after "
+                                    "a valid link it links back to the dashboard with that token."),
     "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), CSV_ERRORS),
     "MetricsError": ErrorKind(JSON_TYPE, _ERROR_BODY, [], METRICS_ERRORS),
 }
