@@ -367,6 +367,8 @@ def dashboard_parameters() -> dict[str, Any]:
                                           "default from Accept-Language."},
         "dashboard_refresh": {"name": "refresh", "in": "query", "schema": {"type": "boolean", "default": False},
                               "description": "Auto-refresh the page."},
+        "dashboard_full": {"name": "full", "in": "query", "schema": {"type": "boolean", "default": False},
+                           "description": "Longer lists (up to 1,000 tasks each): where \"… and N more\" leads."},
         "dashboard_state": state,
     }
 
@@ -381,7 +383,8 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     text = {"type": "string"}
     task_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     views = {
-        "/dashboard": ("Migration dashboard", "dashboard", _param_refs([*filters, *page, "dashboard_refresh"]),
+        "/dashboard": ("Migration dashboard", "dashboard",
+                       _param_refs([*filters, *page, "dashboard_refresh", "dashboard_full"]),
                        _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
         "/dashboard/tasks/{id}": ("One task's page", "dashboardTask", [*_param_refs(page), task_id],
                                   _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
