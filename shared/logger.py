@@ -11,7 +11,7 @@ import sys
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar, Token
 from types import MappingProxyType
 from typing import Any, TextIO
@@ -81,32 +81,39 @@ CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "x-secur
                                 "x-subject-token", "cookie", "set-cookie"})
 
 
+def _redacted(value: Any, key: str, secret_key: Callable[[str], bool]) -> Any:
+    """``value`` with every string through ``redact_text`` and the value of a key ``secret_key``
+    names masked whole."""
+    if key and secret_key(key) and value not in (None, "", [], {}):
+        return MASK
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v, str(k), secret_key) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redacted(v, "", secret_key) for v in value]
+    return value
+
+
+def _credential_header(key: str) -> bool:
+    return key.lower() in CREDENTIAL_HEADERS
+
+
+def _secret_name(key: str) -> bool:
+    return _SECRET_KEYS.search(key) is not None
+
+
 def redact_echo(value: Any, key: str = "") -> Any:
     """Text handed on from elsewhere (an upstream's error body) or to a caller, redacted as logs
     are but keeping its fields: every string through ``redact_text``, a credential header's value
     masked whole; other keys are not judged by name (SMS's ``encoded_authorization_message`` is a
     diagnostic its caller needs, not a secret)."""
-    if key.lower() in CREDENTIAL_HEADERS and value not in (None, "", [], {}):
-        return MASK
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: redact_echo(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact_echo(v) for v in value]
-    return value
+    return _redacted(value, key, _credential_header)
 
 
 def redact(value: Any, key: str = "") -> Any:
-    if key and _SECRET_KEYS.search(key) and value not in (None, "", [], {}):
-        return MASK
-    if isinstance(value, str):
-        return redact_text(value)
-    if isinstance(value, dict):
-        return {k: redact(v, str(k)) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [redact(v) for v in value]
-    return value
+    """A log record's value: strings through ``redact_text``, any key named like a secret masked."""
+    return _redacted(value, key, _secret_name)
 
 
 class Logger:

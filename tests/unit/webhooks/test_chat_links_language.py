@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 import pytest
 from markdown_it import MarkdownIt
@@ -233,3 +233,23 @@ def test_slack_sdks_validators_can_fail() -> None:
 
     with pytest.raises(SlackObjectFormationError):
         Block.parse({"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}).validate_json()
+
+
+@pytest.mark.parametrize("fmt", CHAT)
+@pytest.mark.parametrize("task_id", ["../../../v3/tasks", "../tasks.csv", "a/b?c#d", "x)](https://evil.example)",
+                                     "%2e%2e", "a|b>c", "..."])
+def test_a_task_link_is_one_path_segment_whatever_the_id(fmt: str, task_id: str) -> None:
+    """Issue 21: the links a message carries, read back as each platform's parser reads them and
+    resolved as urllib resolves them, stay one segment under ``/dashboard/tasks/``."""
+    summary = make_summary(1)
+    for section in (summary["failed"], summary["changes"]["failed"], summary["stalled"]):
+        for item in section["items"]:
+            item["id"] = task_id
+    p = payload(fmt, summary)
+    prefix = urlsplit(BASE).path + DASHBOARD_SCOPE + "/tasks/"
+    task_urls = [u for u in hrefs(fmt, p) if not urlsplit(u).path.endswith(DASHBOARD_SCOPE)]
+    assert task_urls
+    for url in task_urls:
+        path = urlsplit(urljoin(BASE + "/x/", url)).path
+        assert path.startswith(prefix) and "/" not in path[len(prefix):], url
+        assert unquote(path[len(prefix):]) == task_id
