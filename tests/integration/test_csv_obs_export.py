@@ -24,7 +24,7 @@ from shared.dashboard.csv_spool import FUNCTION_RESPONSE_LIMIT
 from shared.dashboard.links import sign
 from shared.read import sms_client
 from shared.triggers import http_routes
-from tests.helpers import FakeContext, apig_event, without_eta
+from tests.helpers import FakeContext, apig_event, closed_port, without_eta
 from tests.objectstore.seaweed import Store, client, seaweed
 
 pytestmark = pytest.mark.integration
@@ -140,9 +140,10 @@ def test_agency_credentials_sign_the_upload_and_the_link(env: Store) -> None:
     assert meta.status == 200 and int(meta.body.contentLength) == json.loads(out["body"])["bytes"]
 
 
-def test_an_upload_obs_refuses_is_a_clear_502(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("EXPORT_BUCKET", "no-such-bucket")
+def test_an_upload_that_fails_is_a_clear_502(env: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXPORT_OBS_ENDPOINT", f"http://127.0.0.1:{closed_port()}")  # nothing listens
     out = export("identity")
     body = json.loads(out["body"])
-    assert out["statusCode"] == 502 and body["error_code"] == "SMSFN.0515" and "start" in body["error_msg"]
+    assert out["statusCode"] == 502 and body["error_code"] == "SMSFN.0515", body
+    assert body["error_msg"].startswith(("OBS refused the export's start", "OBS failed the export's start"))
     assert LOCAL_AK not in out["body"] and "Signature" not in out["body"]
