@@ -18,10 +18,14 @@ Counters. ``by_state`` has the ten documented states plus ``OTHER``; ``by_type``
 MIGRATE_BLOCK / OTHER; ``by_os`` WINDOWS / LINUX / OTHER (task ``os_type``, falling back to the
 source server's). ``scanned`` = tasks added; ``total`` = SMS's ``count`` when given, else scanned.
 
-Running = state RUNNING or SYNCING (data is being copied or kept in sync). Not running: ABORTING
-and DELETING (user-initiated wind-down, no migration progress to report), SYNC_F_ROLLBACKING
-(a failure being cleaned up, listed under "failed"), READY (not started). Those still appear in
-``by_state``.
+Health (``shared/summary/health.py``, docs/health.md): every task gets exactly one of failed,
+stalled, lagging, healthy, waiting, stopped, done; ``health`` counts them (they add up to
+``scanned``), and the lists are split by it: ``failed``, ``stalled``, ``lagging`` and ``running``
+(healthy only: a stalled or lagging task is never in it). Waves (``SummaryOptions.groups``, from
+``SUMMARY_GROUPS``) and the fleet get progress and a projected completion
+(``shared/summary/progress.py``); their tallies are a few counters each, so memory stays bounded.
+
+Running and lagging items (RUNNING or SYNCING, moving):
   - progress: every sub task weighs the same; an ended sub task (valid ``end_date``) counts 100,
     any other counts its own ``progress`` clamped to 0-100 (missing = 0);
     progress = sum / number of sub tasks, one decimal. ``null`` when the task has no sub tasks
@@ -30,13 +34,12 @@ and DELETING (user-initiated wind-down, no migration progress to report), SYNC_F
     several), as ``{"name", "progress"}``; null when none.
   - migrate_speed_mbps: ``migrate_speed`` as SMS reports it, in MB/s (megabytes, despite the
     name), when a number from 0 to 100,000; else null.
-  - estimated_completion: ``estimate_complete_time`` (epoch ms) when it lies between
-    now - clock_skew and now + 366 days; else extrapolated linearly from the time since the first
-    sub task started: now + elapsed * (100 - progress) / progress, for 0 < progress < 100 and an
-    extrapolation under 366 days; else null.
+  - estimated_completion: ``estimate_complete_time`` (epoch ms) when it lies in the future (up to
+    366 days); else extrapolated linearly from the time since the first sub task started: now +
+    elapsed * (100 - progress) / progress, for 0 < progress < 100 and an extrapolation under 366
+    days; else null. Never in the past: a passed SMS estimate is ``overdue_since`` (lagging).
   - order: longest running first (earliest first sub task ``start_date``, else ``create_date``;
-    unknown last). Stable from tick to tick, so consecutive messages are comparable; tasks that
-    are stuck rather than slow are called out under "stalled".
+    unknown last). Stable from tick to tick, so consecutive messages are comparable.
 
 Failed = MIGRATE_FAIL, SYNC_F_ROLLBACKING and SYNC_F_ROLLBACK_SUCCESS (a sync failed; rolling
 back or rolled back, both need a look). ABORT is a deliberate stop, not a failure.
@@ -76,11 +79,15 @@ without one cannot be placed in time and is not a change; a failed one still sho
   - Failures that later roll back may be reported again when the rollback sub task ends.
   - order: most recent finished_at first.
 
-Stalled = running tasks whose sub tasks show no activity for ``stall_after_seconds``: last
-activity = the latest of all sub task ``start_date`` / ``end_date``; idle = now - last activity;
-stalled iff idle >= stall_after_seconds. Exceptions: a task whose ``migrate_speed`` is above 0
-is moving data, so it is not stalled (one long copy sub task has no dates in between); a task
-without any sub task date cannot be judged and is not stalled. Order: longest idle first.
+Stalled = RUNNING/SYNCING tasks whose sub tasks show no activity for ``stall_after_seconds``:
+last activity = the latest of all sub task ``start_date`` / ``end_date``; idle = now - last
+activity; stalled iff idle >= stall_after_seconds. Exceptions: a task whose ``migrate_speed`` is
+above 0 is moving data, so it is not stalled (one long copy sub task has no dates in between); a
+task without any sub task date cannot be judged and is not stalled. Order: longest idle first.
+
+More changes (same window): ``changes.stalled``, tasks whose stall began in it (last activity +
+stall_after_seconds); ``changes.recovered``, healthy tasks whose latest activity, a sub task
+start, lies in it after at least stall_after_seconds with nothing running.
 
 Lists: each keeps the ``max_items`` most relevant items in a heap; ties are broken by id, then
 name, then arrival order, so the output is deterministic; ``truncated`` = total - len(items)."""

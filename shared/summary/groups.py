@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
@@ -117,11 +118,9 @@ def parse_groups(raw: Any) -> tuple[Wave, ...]:
     if len(raw) > MAX_GROUPS:
         raise ValueError(f"SUMMARY_GROUPS may declare at most {MAX_GROUPS} waves, got {len(raw)}")
     waves = tuple(_wave(entry, i) for i, entry in enumerate(raw))
-    seen: set[str] = set()
-    for wave in waves:
-        if wave.name in seen:
-            raise ValueError(f"SUMMARY_GROUPS declares the wave {wave.name!r} twice")
-        seen.add(wave.name)
+    twice = [name for name, n in Counter(w.name for w in waves).items() if n > 1]
+    if twice:
+        raise ValueError(f"SUMMARY_GROUPS declares the wave {twice[0]!r} twice")
     return waves
 
 

@@ -124,9 +124,12 @@ def selected_waves(settings: Settings, names: Any, param: str) -> frozenset[str]
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise bad_request(param, "must be wave names (a list, or comma-separated)")
     try:
-        return select_waves(settings.summary.groups, names)
+        chosen = select_waves(settings.summary.groups, names)
     except ValueError as exc:
         raise bad_request(param, str(exc)) from None
+    if chosen is None:  # given, but naming nothing: a mistake, not "every task"
+        raise bad_request(param, "must name at least one wave")
+    return chosen
 
 
 def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation,

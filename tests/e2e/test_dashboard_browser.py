@@ -259,17 +259,18 @@ def test_bad_and_expired_links_get_401(gateway: Gateway, browser: Any) -> None:
     ("feishu", "/feishu/hook/abc", "zh-CN", "迁移仪表盘"),
 ])
 def test_a_chat_messages_links_open_in_the_browser(gateway: Gateway, browser: Any, monkeypatch: pytest.MonkeyPatch,
-                                                   sms_env: Any, fmt: str, path: str, lang: str, heading: str) -> None:
+                                                   sms_env: Any, fmt: str, path: str, lang: str,
+                                                   heading: str) -> None:
     """The timer's message, as the platform receives it: its button opens the dashboard with the
-    message's filters and language, and a failed task's link opens that task's page."""
+    message's filters and language, and a stalled or lagging task's link opens that task's page
+    (the tick at the fleet's own now, so its stalls lie in the tick's window)."""
     with Sink(port=0) as sink:
         for key, value in {"WEBHOOK_URL": f"{sink.url}{path}", "WEBHOOK_FORMAT": fmt, "WEBHOOK_ALLOW_LOOPBACK": "1",
                            "DASHBOARD_URL": gateway.url}.items():
             monkeypatch.setenv(key, value)
         event = sample_event("timer.json")
-        # the tick at the fleet's own now: its recent failures (the ones a message links) are in its window
         event["time"] = datetime.fromtimestamp(sms_env.now_ms / 1000, timezone.utc).isoformat()
-        event["user_event"] = json.dumps({"filters": {"state": "MIGRATE_FAIL"}})
+        event["user_event"] = json.dumps({"filters": {"state": "RUNNING"}})
         assert function_handler("list_tasks_timer")(event, FakeContext())["delivered"] == 1
         message = json.dumps(sink.received[0].json, ensure_ascii=False)
     urls = [u.replace("\\u0026", "&") for u in re.findall(r"(http://127\.0\.0\.1:\d+/dashboard[^\"|)>\s]*)", message)]
@@ -280,7 +281,7 @@ def test_a_chat_messages_links_open_in_the_browser(gateway: Gateway, browser: An
         assert w.page.goto(button).status == 200
         assert w.page.get_attribute("html", "lang") == lang and w.page.inner_text("h1") == heading
         shown = counts(w.page)
-        assert shown == summary(gateway, state="MIGRATE_FAIL")["by_state"] and shown["MIGRATE_FAIL"] > 0
+        assert shown == summary(gateway, state="RUNNING")["by_state"] and shown["RUNNING"] > 0
         assert w.page.goto(task).status == 200
         task_id = urlsplit(task).path.rsplit("/", 1)[-1]
         assert w.page.locator(f'[data-task-id="{task_id}"]').count() == 1
