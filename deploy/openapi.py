@@ -45,6 +45,7 @@ from project import template
 from shared.dashboard.csv_export import CSV_TYPE
 from shared.dashboard.links import TOKEN_PARAM
 from shared.dashboard.render import HTML_TYPE, LANGUAGE_NAMES, security_headers
+from shared.metrics.exposition import CONTENT_TYPE as METRICS_TYPE
 from shared.triggers.apigw import JSON_TYPE
 from shared.triggers.http_routes import ALLOW
 from shared.validation.modes import derive
@@ -115,6 +116,8 @@ OTHER_HEADERS: dict[str, dict[str, Any]] = {
                     "schema": {"type": "integer", "minimum": 0}},
     "X-Task-Count": {"description": "Tasks matching the filters (SMS's count); more than the rows of a partial export.",
                      "required": True, "schema": {"type": "integer", "minimum": 0}},
+    "WWW-Authenticate": {"description": "How to authenticate a scrape (RFC 6750).", "required": True,
+                         "schema": {"type": "string", "pattern": "^Bearer "}},
     "Content-Disposition": {"description": "A download, named sms-tasks-<UTC time>.csv.", "required": True,
                             "schema": {"type": "string", "pattern": r'^attachment; filename="[^"]+\.csv"$'}},
     "Content-Encoding": {"description": "gzip when the request's Accept-Encoding accepts it (the body is then "
@@ -124,6 +127,12 @@ OTHER_HEADERS: dict[str, dict[str, Any]] = {
                  "required": True, "schema": {"type": "string", "format": "uri"}},
 }
 ERROR_HEADERS = {"405": ["Allow"], "429": ["Retry-After"]}
+# /metrics's errors: the API's JSON, its 401 about the scrape's token (with WWW-Authenticate).
+METRICS_ERRORS = {
+    **ERRORS,
+    "401": "No, an altered or an expired metrics token, or one for another scope (SMSFN.0401), answered before "
+           "any task is read (WWW-Authenticate: Bearer); or SMS refused the function's credentials.",
+}
 # Every dashboard answer's headers (shared/dashboard/render.py); OpenAPI ignores a Content-Type
 # header, the media type says it.
 PAGE_HEADERS = {name: value for name, value in security_headers().items() if name != "Content-Type"}
@@ -144,8 +153,10 @@ _ERROR_BODY = {"$ref": "#/components/schemas/Error"}
 ERROR_KINDS = {
     "Error": ErrorKind(JSON_TYPE, _ERROR_BODY, [], ERRORS),
     "DashboardPageError": ErrorKind(HTML_TYPE, {"type": "string"}, list(PAGE_HEADERS), DASHBOARD_ERRORS,
-                                    " Answered as an HTML page without the token or any task data."),
+                                    " Answered as an HTML page in the page's language without any task data; after "
+                                    "a valid link it links back to the dashboard with that token."),
     "DashboardCsvError": ErrorKind(JSON_TYPE, _ERROR_BODY, list(PAGE_HEADERS), CSV_ERRORS),
+    "MetricsError": ErrorKind(JSON_TYPE, _ERROR_BODY, [], METRICS_ERRORS),
 }
 _DATA_KEYWORDS = {"enum", "default", "required", "example", "examples"}  # values are data, not schemas
 _SUBSCHEMA_MAPS = {"properties", "patternProperties", "$defs"}
@@ -244,9 +255,18 @@ def component_schemas() -> dict[str, Any]:
     return out
 
 
+# The summary's own parameter (shared/summary/summarise.py GROUP_PARAM), beside the ListTasks filters.
+GROUP_PARAMETER = {
+    "name": "group", "in": "query", "required": False,
+    "description": "Only these waves of SUMMARY_GROUPS (comma-separated names; 'Other' for the tasks no wave "
+                   "matches); an unknown name is a 400 naming the declared waves. Without it, every task.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 4096},
+}
+
+
 def query_parameters() -> dict[str, Any]:
     query = _load(QUERY_FILE)
-    params = {}
+    params = {"query_group": GROUP_PARAMETER}
     for name, schema in query["properties"].items():
         converted = to_oas30(schema, "ListTasksQuery")
         description = converted.pop("description", "")
@@ -355,6 +375,8 @@ def dashboard_parameters() -> dict[str, Any]:
                                           "default from Accept-Language."},
         "dashboard_refresh": {"name": "refresh", "in": "query", "schema": {"type": "boolean", "default": False},
                               "description": "Auto-refresh the page."},
+        "dashboard_full": {"name": "full", "in": "query", "schema": {"type": "boolean", "default": False},
+                           "description": "Longer lists (up to 1,000 tasks each): where \"… and N more\" leads."},
         "dashboard_state": state,
     }
 
@@ -369,7 +391,8 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     text = {"type": "string"}
     task_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
     views = {
-        "/dashboard": ("Migration dashboard", "dashboard", _param_refs([*filters, *page, "dashboard_refresh"]),
+        "/dashboard": ("Migration dashboard", "dashboard",
+                       _param_refs([*filters, *page, "dashboard_refresh", "dashboard_full"]),
                        _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
         "/dashboard/tasks/{id}": ("One task's page", "dashboardTask", [*_param_refs(page), task_id],
                                   _ok(HTML_TYPE, text, [*scan, *PAGE_HEADERS]), "DashboardPageError"),
@@ -398,6 +421,22 @@ def _dashboard_paths(project_id: str) -> dict[str, Any]:
     return paths
 
 
+def _metrics_path(project_id: str) -> dict[str, Any]:
+    """``GET /metrics`` (shared/triggers/metrics_route.py): Prometheus text behind a signed token,
+    sent as ``Authorization: Bearer`` or ``?token=``; the same filters as the summary."""
+    filters = ["dashboard_state", "query_name", "query_id", "query_source_server_id", "query_enterprise_project_id"]
+    token = {"name": TOKEN_PARAM, "in": "query", "schema": {"type": "string"},
+             "description": "The signed token, when the scraper cannot send Authorization: Bearer."}
+    ok = _ok(METRICS_TYPE, {"type": "string"}, ["X-Request-Id"])
+    op = _operation("/metrics", "Migration metrics (Prometheus text format 0.0.4)", "metrics", ok,
+                    [*_param_refs(filters), token], project_id,
+                    "Tasks by state, health, type and OS; per-wave progress, ETA and target; scan duration, "
+                    "partial flag and schema violations (docs/metrics.md). No per-task labels.", "MetricsError")
+    op["tags"] = ["metrics"]
+    op["security"] = [{"metrics-token": []}, {}]
+    return {"/metrics": {"get": op}}
+
+
 def _headers() -> dict[str, Any]:
     out: dict[str, Any] = {name: {"description": text, **({"required": True} if name in REQUIRED_HEADERS else {}),
                                   "schema": {"type": "string"}} for name, text in HEADERS.items()}
@@ -416,6 +455,7 @@ def _error_responses() -> dict[str, Any]:
             headers = ["X-Request-Id", *ERROR_HEADERS.get(code, []), *kind.headers]
             out[f"{prefix}{code}"] = {"description": text + kind.note, "headers": _header_refs(headers),
                                       "content": {kind.media: {"schema": kind.schema}}}
+    out["MetricsError401"]["headers"].update(_header_refs(["WWW-Authenticate"]))  # metrics_route's 401 only
     return out
 
 
@@ -443,7 +483,8 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
             ),
         },
         "tags": [{"name": "tasks", "description": "SMS migration tasks"},
-                 {"name": "dashboard", "description": "Operator views behind signed links"}],
+                 {"name": "dashboard", "description": "Operator views behind signed links"},
+                 {"name": "metrics", "description": "Prometheus scrapes behind a signed token"}],
         "paths": {
             "/v3/tasks": {
                 "get": _api_operation(
@@ -457,12 +498,15 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
             },
             "/v3/tasks/summary": {
                 "get": _api_operation(
-                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary", filters,
-                    project_id, "Counts by state, type and OS, running, failed and stalled tasks of every task "
-                    "the filters match.",
+                    "/v3/tasks/summary", "Summarise migration tasks", "summariseTasks", "Summary",
+                    [*filters, "group"], project_id,
+                    "One health per task (failed, stalled, lagging, healthy, waiting, stopped, done) with its "
+                    "lists, progress and projected completion per wave and for the fleet, counts by state, type "
+                    "and OS, and what changed in the window, of every task the filters (and waves) match.",
                 )
             },
             **_dashboard_paths(project_id),
+            **_metrics_path(project_id),
         },
         "components": {
             "securitySchemes": {
@@ -472,6 +516,9 @@ def build_spec(project_id: str = PROJECT_PLACEHOLDER) -> dict[str, Any]:
                 "apig-auth-app": {"type": "apiKey", "name": "Authorization", "in": "header",
                                   "description": "APIG app authentication (AppKey/AppSecret signature).",
                                   "x-apigateway-auth-type": "AppSigv1"},
+                "metrics-token": {"type": "http", "scheme": "bearer",
+                                  "description": "A signed token with scope /metrics (make dashboard-link "
+                                                 "LINK_PATH=/metrics), checked by the function itself."},
             },
             "parameters": {**query_parameters(), **dashboard_parameters()},
             "headers": _headers(),

@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ttl", type=int, default=None, help="lifetime in seconds")
     parser.add_argument("--path", default="/dashboard",
-                        help="/dashboard (default), /dashboard/tasks.csv or /dashboard/tasks/<id>")
+                        help="/dashboard (default), /dashboard/tasks.csv, /dashboard/tasks/<id> or /metrics")
     parser.add_argument("--filter", dest="filters", action="append", type=_filter, default=[],
                         metavar="KEY=VALUE", help="a filter signed into the link (repeatable)")
     parser.add_argument("--new-secret", action="store_true", help="print a fresh DASHBOARD_LINK_SECRET instead")
@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.new_secret:
         print(new_secret())
         return 0
-    if not (args.path in ("/dashboard", "/dashboard/tasks.csv") or args.path.startswith(TASK_PREFIX)):
-        parser.error("--path must be /dashboard, /dashboard/tasks.csv or /dashboard/tasks/<id>")
+    if not (args.path in ("/dashboard", "/dashboard/tasks.csv", "/metrics") or args.path.startswith(TASK_PREFIX)):
+        parser.error("--path must be /dashboard, /dashboard/tasks.csv, /dashboard/tasks/<id> or /metrics")
     if args.ttl is not None and args.ttl < 1:
         parser.error("--ttl must be a positive number of seconds")
     filters = dict(args.filters)

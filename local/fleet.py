@@ -18,6 +18,7 @@ import json
 import random
 from bisect import bisect
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
@@ -122,6 +123,7 @@ _CONFIG_KEYS = {
 _EVALUATIONS = ("GOOD", "NORMAL", "POOR")
 _HOUR_MS = 3_600_000
 _DAY_MS = 24 * _HOUR_MS
+_RECENT_SALT = 0x5EED_2026  # the seed offset of _Body._recent's own random stream
 _ACTIVE_STATES = frozenset({"RUNNING", "SYNCING", "ABORTING", "SYNC_F_ROLLBACKING"})
 _USAGE_KEYS = ("total_cpu_usage", "agent_cpu_usage", "total_mem_usage", "agent_mem_usage", "total_disk_io",
                "agent_disk_io")
@@ -282,9 +284,10 @@ class _Body(_Draws):
     def task(self) -> Task:
         h = self.head
         subs, running, stalled = self._sub_tasks()
+        overdue = self._recent(subs, running, stalled)
         created = bool(subs)
         target = self._target(created)
-        return {
+        task = {
             "id": h.id,
             "name": h.name,
             "type": h.task_type,
@@ -315,6 +318,35 @@ class _Body(_Draws):
             "need_migration_test": self.random() < 0.1,
             "subtask_info": f"{running['name']}:{running['progress']}%" if running else "",
         }
+        if overdue is not None:
+            task["estimate_complete_time"] = overdue
+        return task
+
+    def _recent(self, subs: list[dict[str, Any]], running: dict[str, Any] | None, stalled: bool) -> int | None:
+        """What makes a summary's every section non-empty, drawn from a stream of its own (the task's
+        other draws stay as they were): among running tasks, lagging ones (still moving, SMS's
+        estimate passed: returned, to replace it, as for newly stalled ones), recovered ones (a sub
+        task started within the hour after hours of nothing) and newly stalled ones (idle 61-115
+        minutes); among finished ones, a few that completed or failed within the last hour."""
+        if not subs:
+            return None
+        rng = random.Random(self.head.body_seed ^ _RECENT_SALT)
+        x, now, minute = rng.random(), self.now_ms, 60_000
+        if running is not None and stalled:
+            if x < 0.3:  # newly stalled: the stall began within the hour; SMS's estimate has passed
+                _shift(subs, now - rng.randint(61, 115) * minute - running["start_date"])
+                return running["start_date"] + rng.randint(30, 60) * minute
+        elif running is not None:
+            if x < 0.15:
+                return now - rng.randint(5, 180) * minute
+            gap = rng.randint(90, 240) * minute
+            if x < 0.25 and len(subs) > 1 and subs[0]["start_date"] - gap > self.head.create_date:
+                _shift(subs, now - rng.randint(5, 50) * minute - running["start_date"])
+                _shift(subs[:-1], -gap)  # recovered: nothing ran for the gap before the current step
+        elif self.head.state in ("MIGRATE_SUCCESS", "MIGRATE_FAIL") and x < 0.04:
+            last = max(sub["end_date"] or sub["start_date"] for sub in subs)
+            _shift(subs, now - rng.randint(1, 55) * minute - last)
+        return None
 
     def _sub_tasks(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None, bool]:
         """Sub tasks started so far, the one still running (``end_date`` null) and whether it stalled."""
@@ -464,6 +496,29 @@ def _step_ms(name: str) -> tuple[int, int, bool]:
 _STEP_MS = {
     name: _step_ms(name) for plan, sync in SUBTASK_PLANS.values() for name in (*plan, sync, "CLONE_VM")
 }
+
+
+def _shift(subs: list[dict[str, Any]], delta_ms: int) -> None:
+    """Move sub tasks in time, durations and gaps kept."""
+    for sub in subs:
+        sub["start_date"] += delta_ms
+        if sub["end_date"] is not None:
+            sub["end_date"] += delta_ms
+
+
+def demo_waves(now_ms: int) -> list[dict[str, Any]]:
+    """A ``SUMMARY_GROUPS`` for the generated fleet (``make run`` sets it when unset): waves by
+    name and by enterprise project, a tight target (tasks behind it lag), one already passed."""
+    def iso(ms: int) -> str:
+        return datetime.fromtimestamp(ms // 1000, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    return [
+        {"name": "finance", "match": {"enterprise_project_id": ENTERPRISE_PROJECTS[1]},
+         "target": iso(now_ms + 4 * _HOUR_MS)},
+        {"name": "web tier", "match": {"name": "web-frontend-*"}, "target": iso(now_ms + 3 * _DAY_MS)},
+        {"name": "databases", "match": {"name": "erp-db-*"}, "target": iso(now_ms + 2 * _DAY_MS)},
+        {"name": "sql weekend", "match": {"name": "sqlserver-*"}, "target": iso(now_ms - _DAY_MS)},
+    ]
 
 
 def _random_state(draw: float) -> str:

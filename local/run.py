@@ -16,6 +16,7 @@ import sys
 from local import ports
 from local.backend import ensure_backend
 from local.dashboard_link import local_dashboard_env, local_link
+from local.fleet import demo_waves
 from local.gateway import TIMER_PREFIX, Gateway
 from local.servers import wait_for_ctrl_c
 from local.timers import TimerRunner
@@ -73,6 +74,13 @@ def banner(emulator_url: str | None, gateway: Gateway, sink: Sink, timers: Timer
     return "\n".join(lines)
 
 
+def _demo_waves(emulator: object | None) -> None:
+    """Against the emulator, waves of its generated fleet unless SUMMARY_GROUPS is set."""
+    now_ms = getattr(emulator, "now_ms", None)
+    if now_ms is not None and not os.environ.get("SUMMARY_GROUPS"):
+        os.environ["SUMMARY_GROUPS"] = json.dumps(demo_waves(now_ms))
+
+
 def main() -> int:
     notes: list[str] = []
     with contextlib.ExitStack() as stack:
@@ -80,6 +88,7 @@ def main() -> int:
             emulator = ensure_backend()
             if emulator is not None:
                 stack.callback(emulator.stop)
+            _demo_waves(emulator)
             sink = ports.bind(ports.SINK, lambda p: Sink(port=p, stream=sys.stdout, brief=True).start(), notes)
             stack.callback(sink.stop)
             gateway = ports.bind(ports.GATEWAY, lambda p: Gateway(port=p), notes)

@@ -97,15 +97,23 @@ class SummarySettings:
     stall_after_s: int = 3600  # SUMMARY_STALL_AFTER_SECONDS
     max_items: int = 50  # SUMMARY_MAX_ITEMS: entries per list in the summary
     max_tasks: int = 100000  # SUMMARY_MAX_TASKS: tasks a summary reads at most
+    groups: tuple[Any, ...] = ()  # SUMMARY_GROUPS: the waves (shared.summary.groups.Wave)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> SummarySettings:
+        from shared.summary.groups import parse_groups  # only summaries pay for it
+
         d = cls()
+        try:
+            groups = parse_groups(env.get("SUMMARY_GROUPS"))
+        except ValueError as exc:
+            raise config_error(str(exc)) from None
         return cls(
             interval_s=env_int(env, "SUMMARY_INTERVAL_SECONDS", d.interval_s, 60, 30 * 86400),
             stall_after_s=env_int(env, "SUMMARY_STALL_AFTER_SECONDS", d.stall_after_s, 60, 30 * 86400),
             max_items=env_int(env, "SUMMARY_MAX_ITEMS", d.max_items, 0, 1000),
             max_tasks=env_int(env, "SUMMARY_MAX_TASKS", d.max_tasks, 1, 1_000_000),
+            groups=groups,
         )
 
 

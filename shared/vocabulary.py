@@ -9,6 +9,8 @@ from functools import cache
 from shared.schemas import shared_schema
 
 OTHER = "OTHER"  # the bucket for any value outside a vocabulary (real data drifts)
+# The wave of the tasks no SUMMARY_GROUPS wave matches (shared.summary.groups).
+OTHER_GROUP = "Other"
 # The ListTasks filters a summary, a timer tick or an event request may narrow the tasks by.
 FILTER_KEYS = ("state", "name", "id", "source_server_id", "enterprise_project_id")
 

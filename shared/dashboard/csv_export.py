@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shared.dashboard.csv_cells import neutralise
+from shared.dashboard.csv_health import TaskJudge
 from shared.dashboard.csv_spool import FUNCTION_RESPONSE_LIMIT, CsvSpool, answer_overhead
 from shared.errors import error_fields, fn_error
 from shared.read.query import TaskQuery
@@ -31,9 +32,12 @@ from shared.summary.fields import epoch_ms, iso_ms, parse_error, sub_task_facts
 
 BOM = "\ufeff"
 CSV_TYPE = "text/csv;charset=UTF-8"
+# health, health_reason, wave and eta: the dashboard's judgement of the task (csv_health); eta is
+# the projected completion (an estimate, moving tasks only), estimate_complete_time SMS's own.
 COLUMNS = (
-    "id", "name", "state", "type", "os_type", "priority", "create_date", "progress", "current_subtask",
-    "migrate_speed_mbps", "estimate_complete_time", "total_time_s", "migration_ip",
+    "id", "name", "state", "health", "health_reason", "wave", "type", "os_type", "priority", "create_date",
+    "progress", "current_subtask", "migrate_speed_mbps", "eta", "estimate_complete_time", "total_time_s",
+    "migration_ip",
     "source_server_name", "source_server_ip", "target_server_name", "target_server_ip",
     "enterprise_project_id", "error_code", "error_msg",
 )
@@ -54,9 +58,11 @@ def _date(value: Any) -> str | None:
     return None if ms is None else iso_ms(ms)
 
 
-def task_row(task: Any) -> list[Any]:
+def task_row(task: Any, judge: TaskJudge | None = None) -> list[Any]:
+    """One task's cells; the judgement columns empty without a ``judge``."""
     if not isinstance(task, Mapping):
         return [None] * len(COLUMNS)
+    health, reason, wave, eta = judge.columns(task) if judge is not None else (None,) * 4
     facts = sub_task_facts(task.get("sub_tasks"))
     error = parse_error(task.get("error_json"))
     if isinstance(error, Mapping):  # read as the task page and the chat read it
@@ -65,9 +71,9 @@ def task_row(task: Any) -> list[Any]:
         error_code, error_msg = None, error
     total_time = task.get("total_time")
     row = [
-        task.get("id"), task.get("name"), task.get("state"), task.get("type"), task.get("os_type"),
-        task.get("priority"), _date(task.get("create_date")), facts.progress,
-        facts.current["name"] if facts.current else None, task.get("migrate_speed"),
+        task.get("id"), task.get("name"), task.get("state"), health, reason, wave, task.get("type"),
+        task.get("os_type"), task.get("priority"), _date(task.get("create_date")), facts.progress,
+        facts.current["name"] if facts.current else None, task.get("migrate_speed"), eta,
         _date(task.get("estimate_complete_time")),
         total_time // 1000 if isinstance(total_time, int) and not isinstance(total_time, bool) else None,
         task.get("migration_ip"), *_server(task, "source_server"), *_server(task, "target_server"),
@@ -166,12 +172,14 @@ def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, acc
     """The export's answer; ``base_headers`` (the pages' own, added by the route) count in its size."""
     gzip = accepts_gzip(accept_encoding)
     base = {**(base_headers or {}), "Content-Type": CSV_TYPE}
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    now = datetime.now(timezone.utc)
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    judge = TaskJudge(settings, now)
     filename = f"sms-tasks-{stamp}.csv"
     disposition = {"Content-Disposition": f'attachment; filename="{filename}"', "Vary": "Accept-Encoding"}
     export = _Export(settings, invocation, gzip, filename, {**base, **disposition})
     try:
-        result = stream_tasks(query, settings, invocation, lambda task: export.row(task_row(task)),
+        result = stream_tasks(query, settings, invocation, lambda task: export.row(task_row(task, judge)),
                               max_tasks=settings.summary.max_tasks)
         if result.partial:
             reason = (result.partial_reason or "unknown").replace("SMS_ALL_MAX_TASKS", "SUMMARY_MAX_TASKS")

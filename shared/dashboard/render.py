@@ -18,24 +18,30 @@ import jinja2
 from markupsafe import Markup
 
 from shared import i18n
+from shared.dashboard.error_messages import error_message
 from shared.dashboard.links import DASHBOARD_SCOPE, link, task_path
 from shared.dashboard.visible import finalize
 from shared.errors import ERROR_CODE_KEYS, ERROR_MESSAGE_KEYS, error_fields
-from shared.i18n.labels import OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
+from shared.i18n.labels import HEALTH_LABELS, OS_LABELS, STATE_LABELS, STATE_TONE, TYPE_LABELS
 from shared.summary.fields import clamp_progress, epoch_ms, iso_ms, parse_error, sub_task_facts
-from shared.vocabulary import states
+from shared.summary.health import HEALTHS
+from shared.vocabulary import OTHER, OTHER_GROUP, states
 
 HERE = Path(__file__).resolve().parent
 CSS = (HERE / "page.css").read_text(encoding="utf-8")
 CSS_HASH = base64.b64encode(hashlib.sha256(CSS.encode("utf-8")).digest()).decode("ascii")
-# Nothing but the inline stylesheet (the charts are inline SVG, no image is fetched); forms only
-# to this origin; no framing, no base rewriting.
+# Nothing but the inline stylesheet (bars are <meter>/<progress>, no image is fetched; the icon
+# link is empty so no favicon is requested, see base.html); forms only to this origin; no framing,
+# no base rewriting.
 CSP = (f"default-src 'none'; style-src 'sha256-{CSS_HASH}'; form-action 'self'; "
        "base-uri 'none'; frame-ancestors 'none'")
 # HTTPS only for a year on this host (not its subdomains: the API group's domain is shared).
 HSTS = "max-age=31536000"
 HTML_TYPE = "text/html;charset=UTF-8"
 LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
+# A health's badge: its word is on the page, the colour only repeats it.
+HEALTH_TONE = {"failed": "bad", "stalled": "bad", "lagging": "warn", "healthy": "busy", "waiting": "idle",
+               "stopped": "idle", "done": "ok"}
 # Task fields holding epoch milliseconds (the rest of the numbers are shown as they are).
 DATE_FIELDS = frozenset({"create_date", "start_date", "end_date", "estimate_complete_time"})
 
@@ -67,15 +73,18 @@ class PageContext:
     expires: int | None = None  # the token's expiry (epoch seconds)
     dashboard_allowed: bool = True  # the token opens /dashboard (a task link may open one task only)
     generated_at: str | None = None
+    full: bool = False  # ``?full=1``: every list as long as a summary allows ("… and N more" leads here)
 
     def href(self, path: str, **params: Any) -> str:
         """A link of this site (no base URL) keeping the page's language and token."""
         return link("", path, self.token, {**params, "lang": self.lang})
 
-    def dashboard_href(self, *, refresh: bool | None = None, lang: str | None = None) -> str:
+    def dashboard_href(self, *, refresh: bool | None = None, lang: str | None = None,
+                       full: bool | None = None) -> str:
         on = self.refresh if refresh is None else refresh
         ctx = self if lang is None else replace(self, lang=lang)
-        return ctx.href(DASHBOARD_SCOPE, **self.filters, refresh="1" if on else None)
+        long = self.full if full is None else full
+        return ctx.href(DASHBOARD_SCOPE, **self.filters, refresh="1" if on else None, full="1" if long else None)
 
     def view(self) -> dict[str, Any]:
         languages = []
@@ -96,7 +105,9 @@ class PageContext:
             "csv_href": self.href(f"{DASHBOARD_SCOPE}/tasks.csv", **self.filters),
             "refresh_on_href": self.dashboard_href(refresh=True),
             "refresh_off_href": self.dashboard_href(refresh=False),
-            "dashboard_href": self.dashboard_href() if self.dashboard_allowed else None,
+            "dashboard_href": self.dashboard_href(full=False) if self.dashboard_allowed else None,
+            "full": self.full,
+            "full_href": self.dashboard_href(full=True),
         }
 
 
@@ -163,6 +174,11 @@ def environment(lang: str) -> jinja2.Environment:
         type_label=lambda key: translate(TYPE_LABELS.get(str(key), str(key))),
         os_label=lambda key: translate(OS_LABELS.get(str(key), str(key))),
         tone=_tone,
+        healths=HEALTHS,
+        health_label=lambda key: translate(HEALTH_LABELS.get(str(key), str(key))),
+        health_tone=lambda key: HEALTH_TONE.get(str(key), "idle"),
+        # the tasks of no declared wave: a reserved name, shown in the page's language
+        wave_label=lambda name: translate(STATE_LABELS[OTHER]) if name == OTHER_GROUP else name,
         error_parts=error_parts,
     )
     return env
@@ -183,8 +199,52 @@ def _render(name: str, ctx: PageContext, **data: Any) -> str:
     )
 
 
+def _ids(section: Mapping[str, Any]) -> set[str]:
+    return {str(item.get("id")) for item in section.get("items", ()) if isinstance(item, Mapping)}
+
+
+def _overdue(value: Any, now: Any) -> bool:
+    """An estimate at or before the page's time: shown as overdue, never as a time to wait for."""
+    ms, now_ms = epoch_ms(_ms(value)), epoch_ms(_ms(now))
+    return ms is not None and now_ms is not None and ms <= now_ms
+
+
+def _ms(value: Any) -> int | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def dashboard_view(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """What the page derives from the summary: the band's projection and why it may be unknown,
+    each wave's target (a lagging task behind its wave's target shows it), the window's new
+    failures, stalls and recoveries (marked in the lists the tasks are in, never listed twice)."""
+    progress, health = summary["progress"], summary["health"]
+    eta, now = progress.get("eta"), summary["generated_at"]
+    if eta:
+        projection = "overdue" if _overdue(eta, now) else "estimate"
+    elif progress.get("status") == "completed" or not any(health[h] for h in HEALTHS if h not in ("done", "stopped")):
+        projection = "nothing_left"
+    elif health["stalled"]:
+        projection = "stalled"
+    else:
+        projection = "unknown"
+    changes = summary["changes"]
+    return {
+        "projection": projection,
+        "targets": {g["name"]: g.get("target") for g in summary.get("groups", ())},
+        "new": {"failed": _ids(changes["failed"]), "stalled": _ids(changes["stalled"]),
+                "recovered": _ids(changes["recovered"])},
+        "peak": {key: max(summary[key].values(), default=0) or 1 for key in ("by_state", "by_type", "by_os")},
+    }
+
+
 def render_dashboard(summary: Mapping[str, Any], ctx: PageContext) -> str:
-    return _render("dashboard.html", ctx, s=summary, filters=ctx.filters)
+    return _render("dashboard.html", ctx, s=summary, v=dashboard_view(summary), filters=ctx.filters,
+                   overdue=lambda value: _overdue(value, summary["generated_at"]))
 
 
 def task_view(task: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,9 +275,15 @@ def render_task(task: Mapping[str, Any], ctx: PageContext) -> str:
 
 
 def render_error(status: int, error_code: str, error_msg: str, ctx: PageContext) -> str:
+    """An error page in the page's language: a translated sentence for the code, the original
+    message as the detail, and a way back (the dashboard with the same token when the token is
+    valid and opens it; else what to do instead)."""
     _ = i18n.gettext_for(ctx.lang)
     headings = {404: _("Not found"), 400: _("Bad request")}
     # The link's own 401 only: SMS refusing the function's credentials is a 401 too, not the link's fault.
-    heading = _("Link not valid") if error_code == "SMSFN.0401" else headings.get(status, _("Error"))
-    return _render("error.html", ctx, heading=heading,
-                   error={"status": status, "error_code": error_code, "error_msg": error_msg})
+    link_refused = error_code == "SMSFN.0401"
+    heading = _("Link not valid") if link_refused else headings.get(status, _("Error"))
+    back = ctx.dashboard_href(full=False) if ctx.token and ctx.dashboard_allowed else None
+    return _render("error.html", ctx, heading=heading, back_href=back, link_refused=link_refused,
+                   error={"status": status, "error_code": error_code, "error_msg": error_msg,
+                          "message": _(error_message(status, error_code))})

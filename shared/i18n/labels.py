@@ -20,6 +20,16 @@ STATE_LABELS = {
     "SYNC_F_ROLLBACK_SUCCESS": N_("Failed sync rolled back"),
     "OTHER": N_("Other"),
 }
+# The seven healths of shared/summary/health.py, worst first.
+HEALTH_LABELS = {
+    "failed": N_("Failed"),
+    "stalled": N_("Stalled"),
+    "lagging": N_("Lagging"),
+    "healthy": N_("Healthy"),
+    "waiting": N_("Waiting"),
+    "stopped": N_("Stopped"),
+    "done": N_("Done"),
+}
 TYPE_LABELS = {"MIGRATE_FILE": N_("File-level"), "MIGRATE_BLOCK": N_("Block-level"), "OTHER": N_("Other")}
 OS_LABELS = {"WINDOWS": N_("Windows"), "LINUX": N_("Linux"), "OTHER": N_("Other")}
 # Which group a state belongs to: its badge carries this word besides its colour.

@@ -61,7 +61,8 @@ class TaskQuery:
         return out
 
 
-def _single(name: str, value: Any) -> str:
+def single_value(name: str, value: Any) -> str:
+    """A query parameter given once, as text; 400 naming it otherwise."""
     if isinstance(value, (list, tuple)):
         if len(value) != 1:
             raise bad_request(name, "give it once")
@@ -128,7 +129,7 @@ def parse_query(params: Mapping[str, Any] | None) -> TaskQuery:
     limit, offset = int(rules["limit"].get("default", 100)), int(rules["offset"].get("default", 0))
     limit_given = all_pages = False
     for name in params:
-        raw = _single(name, params[name])
+        raw = single_value(name, params[name])
         rule = rules[name]
         kind = rule.get("type")
         if kind == "integer":

@@ -18,10 +18,14 @@ Counters. ``by_state`` has the ten documented states plus ``OTHER``; ``by_type``
 MIGRATE_BLOCK / OTHER; ``by_os`` WINDOWS / LINUX / OTHER (task ``os_type``, falling back to the
 source server's). ``scanned`` = tasks added; ``total`` = SMS's ``count`` when given, else scanned.
 
-Running = state RUNNING or SYNCING (data is being copied or kept in sync). Not running: ABORTING
-and DELETING (user-initiated wind-down, no migration progress to report), SYNC_F_ROLLBACKING
-(a failure being cleaned up, listed under "failed"), READY (not started). Those still appear in
-``by_state``.
+Health (``shared/summary/health.py``, docs/health.md): every task gets exactly one of failed,
+stalled, lagging, healthy, waiting, stopped, done; ``health`` counts them (they add up to
+``scanned``), and the lists are split by it: ``failed``, ``stalled``, ``lagging`` and ``running``
+(healthy only: a stalled or lagging task is never in it). Waves (``SummaryOptions.groups``, from
+``SUMMARY_GROUPS``) and the fleet get progress and a projected completion
+(``shared/summary/progress.py``); their tallies are a few counters each, so memory stays bounded.
+
+Running and lagging items (RUNNING or SYNCING, moving):
   - progress: every sub task weighs the same; an ended sub task (valid ``end_date``) counts 100,
     any other counts its own ``progress`` clamped to 0-100 (missing = 0);
     progress = sum / number of sub tasks, one decimal. ``null`` when the task has no sub tasks
@@ -30,13 +34,12 @@ and DELETING (user-initiated wind-down, no migration progress to report), SYNC_F
     several), as ``{"name", "progress"}``; null when none.
   - migrate_speed_mbps: ``migrate_speed`` as SMS reports it, in MB/s (megabytes, despite the
     name), when a number from 0 to 100,000; else null.
-  - estimated_completion: ``estimate_complete_time`` (epoch ms) when it lies between
-    now - clock_skew and now + 366 days; else extrapolated linearly from the time since the first
-    sub task started: now + elapsed * (100 - progress) / progress, for 0 < progress < 100 and an
-    extrapolation under 366 days; else null.
+  - estimated_completion: ``estimate_complete_time`` (epoch ms) when it lies in the future (up to
+    366 days); else extrapolated linearly from the time since the first sub task started: now +
+    elapsed * (100 - progress) / progress, for 0 < progress < 100 and an extrapolation under 366
+    days; else null. Never in the past: a passed SMS estimate is ``overdue_since`` (lagging).
   - order: longest running first (earliest first sub task ``start_date``, else ``create_date``;
-    unknown last). Stable from tick to tick, so consecutive messages are comparable; tasks that
-    are stuck rather than slow are called out under "stalled".
+    unknown last). Stable from tick to tick, so consecutive messages are comparable.
 
 Failed = MIGRATE_FAIL, SYNC_F_ROLLBACKING and SYNC_F_ROLLBACK_SUCCESS (a sync failed; rolling
 back or rolled back, both need a look). ABORT is a deliberate stop, not a failure.
@@ -76,11 +79,15 @@ without one cannot be placed in time and is not a change; a failed one still sho
   - Failures that later roll back may be reported again when the rollback sub task ends.
   - order: most recent finished_at first.
 
-Stalled = running tasks whose sub tasks show no activity for ``stall_after_seconds``: last
-activity = the latest of all sub task ``start_date`` / ``end_date``; idle = now - last activity;
-stalled iff idle >= stall_after_seconds. Exceptions: a task whose ``migrate_speed`` is above 0
-is moving data, so it is not stalled (one long copy sub task has no dates in between); a task
-without any sub task date cannot be judged and is not stalled. Order: longest idle first.
+Stalled = RUNNING/SYNCING tasks whose sub tasks show no activity for ``stall_after_seconds``:
+last activity = the latest of all sub task ``start_date`` / ``end_date``; idle = now - last
+activity; stalled iff idle >= stall_after_seconds. Exceptions: a task whose ``migrate_speed`` is
+above 0 is moving data, so it is not stalled (one long copy sub task has no dates in between); a
+task without any sub task date cannot be judged and is not stalled. Order: longest idle first.
+
+More changes (same window): ``changes.stalled``, tasks whose stall began in it (last activity +
+stall_after_seconds); ``changes.recovered``, healthy tasks whose latest activity, a sub task
+start, lies in it after at least stall_after_seconds with nothing running.
 
 Lists: each keeps the ``max_items`` most relevant items in a heap; ties are broken by id, then
 name, then arrival order, so the output is deterministic; ``truncated`` = total - len(items)."""
@@ -99,6 +106,7 @@ from shared.summary.fields import (
     SubTaskFacts,
     bucket,
     epoch_ms,
+    idle_gap_before,
     iso_ms,
     ms_of,
     norm_enum,
@@ -109,21 +117,29 @@ from shared.summary.fields import (
     task_os,
     text,
 )
+from shared.summary.groups import OTHER_GROUP, Wave, WaveMatcher
+from shared.summary.health import (
+    DONE,
+    FAILED,
+    HEALTHY,
+    STALLED,
+    STOPPED,
+    WAITING,
+    assess,
+    fixed_health,
+)
+from shared.summary.progress import Tally, worst_first
 from shared.summary.topk import SortKey, TopK
 from shared.validation.decode import is_record, member
 from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "summary.schema.json"
 
-RUNNING_STATES = frozenset({"RUNNING", "SYNCING"})
-FAILED_STATES = frozenset({"MIGRATE_FAIL", "SYNC_F_ROLLBACKING", "SYNC_F_ROLLBACK_SUCCESS"})
-SUCCESS_STATE = "MIGRATE_SUCCESS"
 # ListTasks query parameters that select tasks (limit/offset belong to the pager, not here).
 
 MAX_ITEMS_LIMIT = 1000
 MAX_SPEED_MBPS = 100_000.0
-MAX_ETA_MS = 366 * 86_400_000
 _UNKNOWN_LAST = MAX_EPOCH_MS + 1  # sorts after every real date in ascending keys
 
 
@@ -161,6 +177,8 @@ class SummaryOptions:
     max_items: int = 50
     clock_skew_seconds: int = 60
     filters: dict[str, str] | None = None
+    groups: tuple[Wave, ...] = ()  # SUMMARY_GROUPS, parsed (shared.summary.groups.parse_groups)
+    select_groups: frozenset[str] | None = None  # only these waves' tasks; None: every task
 
     def __post_init__(self) -> None:
         if not isinstance(self.now, datetime) or self.now.utcoffset() is None:
@@ -201,22 +219,8 @@ def _speed(task: Any) -> float | None:
     return round(speed, 3)
 
 
-def _estimated_completion(
-    task: Any, facts: SubTaskFacts, now_ms: int, skew_ms: int
-) -> str | None:
-    reported = epoch_ms(member(task, "estimate_complete_time"))
-    if reported is not None and now_ms - skew_ms <= reported <= now_ms + MAX_ETA_MS:
-        return iso_ms(reported)
-    progress, started = facts.progress, facts.first_start_ms
-    if progress is None or started is None or not 0.0 < progress < 100.0:
-        return None
-    elapsed = now_ms - started
-    if elapsed <= 0:
-        return None
-    remaining = elapsed * (100.0 - progress) / progress
-    if remaining > MAX_ETA_MS:
-        return None
-    return iso_ms(now_ms + round(remaining))
+def _iso(ms: int | None) -> str | None:
+    return None if ms is None else iso_ms(ms)
 
 
 class SummaryBuilder:
@@ -234,8 +238,15 @@ class SummaryBuilder:
         self._by_type = dict.fromkeys((*task_types(), OTHER), 0)
         self._by_os = dict.fromkeys((*os_types(), OTHER), 0)
         k = opts.max_items
-        self._running, self._failed, self._stalled = TopK(k), TopK(k), TopK(k)
+        self._running, self._lagging, self._failed, self._stalled = TopK(k), TopK(k), TopK(k), TopK(k)
         self._succeeded_changes, self._failed_changes = TopK(k), TopK(k)
+        self._stalled_changes, self._recovered_changes = TopK(k), TopK(k)
+        self._fleet = Tally()
+        waves = opts.groups
+        self._matcher = WaveMatcher(waves) if waves else None
+        self._wave_tallies = [Tally() for _ in range(len(waves) + 1)] if waves else []
+        self._targets = [w.target_ms for w in waves] + [None]
+        self._selected = opts.select_groups
 
     @property
     def window(self) -> ChangeWindow:
@@ -243,85 +254,160 @@ class SummaryBuilder:
 
     def add(self, task: Any) -> None:
         """Account for one task: a dict or a typed task (``shared.validation.decode``). Never raises
-        on odd data; anything but a JSON object counts as OTHER."""
+        on odd data; anything but a JSON object counts as OTHER (and health ``waiting``). A task
+        outside the selected waves (``SummaryOptions.select_groups``) is skipped, not counted."""
+        record = is_record(task)
+        wave = -1
+        if self._matcher is not None:
+            wave = len(self._targets) - 1
+            if record:
+                wave = self._matcher.index(text(member(task, "name")), text(member(task, "enterprise_project_id")),
+                                           text(member(task, "id")))
+            if self._selected is not None and self._matcher.names[wave] not in self._selected:
+                return
         self._scanned += 1
-        if not is_record(task):
+        if not record:
             for counter in (self._by_state, self._by_type, self._by_os):
                 counter[OTHER] += 1
+            self._tally(wave, WAITING, None)
             return
         state = norm_enum(member(task, "state"), self._states)
         self._by_state[state or OTHER] += 1
         self._by_type[bucket(member(task, "type"), self._task_types)] += 1
         self._by_os[task_os(task)] += 1
-        if state is None or not (state in RUNNING_STATES or state in FAILED_STATES or state == SUCCESS_STATE):
+        health = fixed_health(state)
+        if health in (WAITING, STOPPED):
+            self._tally(wave, health, None)
             return
         facts = sub_task_facts(member(task, "sub_tasks"))
         # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
         ident = (text(member(task, "id")) or "", text(member(task, "name")) or "", self._scanned)
-        if state in RUNNING_STATES:
-            self._add_running(task, state, facts, ident)
-        elif state in FAILED_STATES:
-            self._add_failed(task, state, facts, ident)
+        group = self._matcher.names[wave] if self._matcher is not None else None
+        if health is None:
+            self._add_running(task, state, facts, ident, wave, group)
+            return
         finished = facts.last_end_ms
-        if state not in RUNNING_STATES and finished is not None and self._window.contains(finished):
-            target = self._succeeded_changes if state == SUCCESS_STATE else self._failed_changes
+        self._tally(wave, health, facts.progress, finished_ms=finished)
+        if health == FAILED:
+            self._add_failed(task, state, facts, ident, group)
+        if finished is not None and self._window.contains(finished):
+            target = self._succeeded_changes if health == DONE else self._failed_changes
             target.offer(
-                (-finished, *ident), lambda: {**_who(task), "state": state, "finished_at": iso_ms(finished)}
+                (-finished, *ident),
+                lambda: {**_who(task), "health": health, "group": group, "state": state,
+                         "finished_at": iso_ms(finished)},
             )
 
     def add_many(self, tasks: Iterable[Any]) -> None:
         for task in tasks:
             self.add(task)
 
-    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
-        started = facts.first_start_ms or epoch_ms(member(task, "create_date"))
+    def _tally(self, wave: int, health: str, progress: float | None, eta_ms: int | None = None,
+               finished_ms: int | None = None) -> None:
+        now = self._now_ms
+        self._fleet.add(health, progress, eta_ms, finished_ms, now)
+        if wave >= 0:
+            self._wave_tallies[wave].add(health, progress, eta_ms, finished_ms, now)
+
+    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, wave: int,
+                     group: str | None) -> None:
         speed = _speed(task)
-        self._running.offer(
-            (_UNKNOWN_LAST if started is None else started, *ident),
-            lambda: {
-                **_who(task),
-                "state": state,
-                "progress": facts.progress,
-                "current_subtask": facts.current,
-                "migrate_speed_mbps": speed,
-                "estimated_completion": _estimated_completion(task, facts, self._now_ms, self._skew_ms),
-                "source_server": source_server_label(task),
-            },
-        )
+        now = self._now_ms
+        judged = assess(facts, speed, epoch_ms(member(task, "estimate_complete_time")), now_ms=now,
+                        stall_ms=self._stall_ms, skew_ms=self._skew_ms,
+                        target_ms=self._targets[wave] if wave >= 0 else None)
+        health = judged.health
+        self._tally(wave, health, facts.progress, judged.eta_ms)
         last = facts.last_activity_ms
-        if last is None or (speed or 0.0) > 0.0:  # undated: cannot judge; speed > 0: data is moving
-            return
-        idle_ms = self._now_ms - last
-        if idle_ms >= self._stall_ms:
+        if health == STALLED:
+            idle_ms = judged.idle_ms or 0
+            assert last is not None  # stalled implies a known last activity
             self._stalled.offer(
                 (-idle_ms, *ident),
                 lambda: {
                     **_who(task),
+                    "health": health,
+                    "group": group,
+                    "state": state,
+                    "progress": facts.progress,
                     "idle_seconds": idle_ms // 1000,
                     "last_activity_at": iso_ms(last),
                     "current_subtask": facts.current,
                 },
             )
+            stalled_at = last + self._stall_ms
+            if self._window.contains(stalled_at):
+                self._stalled_changes.offer(
+                    (-stalled_at, *ident),
+                    lambda: {**_who(task), "health": health, "group": group, "state": state,
+                             "at": iso_ms(stalled_at)},
+                )
+            return
+        started = facts.first_start_ms or epoch_ms(member(task, "create_date"))
+        target = self._running if health == HEALTHY else self._lagging
+        target.offer(
+            (_UNKNOWN_LAST if started is None else started, *ident),
+            lambda: {
+                **_who(task),
+                "health": health,
+                "group": group,
+                "state": state,
+                "reason": judged.reason,
+                "progress": facts.progress,
+                "current_subtask": facts.current,
+                "migrate_speed_mbps": speed,
+                "estimated_completion": _iso(judged.eta_ms),
+                "remaining_seconds": None if judged.eta_ms is None else (judged.eta_ms - now) // 1000,
+                "overdue_since": _iso(judged.overdue_since_ms),
+                "source_server": source_server_label(task),
+            },
+        )
+        # Recovered: a sub task started in the window after nothing ran for the stall threshold. The
+        # gap is at most last - last end: that cheap bound spares most tasks the second pass.
+        last_end = facts.last_end_ms
+        if (health == HEALTHY and last is not None and last_end is not None and last - last_end >= self._stall_ms
+                and self._window.contains(last)
+                and (idle_gap_before(member(task, "sub_tasks"), last) or 0) >= self._stall_ms):
+            self._recovered_changes.offer(
+                (-last, *ident),
+                lambda: {**_who(task), "health": health, "group": group, "state": state, "at": iso_ms(last)},
+            )
 
-    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey) -> None:
+    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, group: str | None) -> None:
         failed_at = facts.last_end_ms
         self._failed.offer(
             (1 if failed_at is None else -failed_at, *ident),
             lambda: {
                 **_who(task),
+                "health": FAILED,
+                "group": group,
                 "state": state,
                 "error": parse_error(member(task, "error_json")),
                 "failed_at": None if failed_at is None else iso_ms(failed_at),
             },
         )
 
+    def _groups(self) -> list[dict[str, Any]]:
+        if self._matcher is None:
+            return []
+        out = []
+        for name, target_ms, tally in zip(self._matcher.names, self._targets, self._wave_tallies, strict=True):
+            if self._selected is not None and name not in self._selected:
+                continue
+            if name == OTHER_GROUP and not tally.total:
+                continue  # every task is in a declared wave: no empty "Other"
+            out.append({"name": name, **tally.result(self._now_ms, target_ms), "target": _iso(target_ms)})
+        return worst_first(out)
+
     def build(self, total: int | None, schema_violations: int = 0, partial: bool = False) -> dict[str, Any]:
         """The summary dict (see the schema). ``total``: SMS's ``count``; when None or not a
-        non-negative integer (drift), the number of tasks scanned."""
+        non-negative integer (drift), or when waves were selected (SMS counted them all), the
+        number of tasks scanned."""
         _check_int("build(schema_violations)", schema_violations, 0)
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0 or self._selected is not None:
             total = self._scanned
         opts = self._opts
+        fleet = self._fleet.result(self._now_ms)
         return {
             "schema_version": SCHEMA_VERSION,
             "generated_at": iso_ms(self._now_ms),
@@ -335,16 +421,22 @@ class SummaryBuilder:
             "total": total,
             "scanned": self._scanned,
             "partial": bool(partial),
+            "health": fleet["health"],
+            "progress": {**fleet["progress"], "eta": fleet["eta"]},
+            "groups": self._groups(),
             "by_state": dict(self._by_state),
             "by_type": dict(self._by_type),
             "by_os": dict(self._by_os),
-            "running": self._running.section(),
             "failed": self._failed.section(),
+            "stalled": self._stalled.section(),
+            "lagging": self._lagging.section(),
+            "running": self._running.section(),
             "changes": {
                 "succeeded": self._succeeded_changes.section(),
                 "failed": self._failed_changes.section(),
+                "stalled": self._stalled_changes.section(),
+                "recovered": self._recovered_changes.section(),
             },
-            "stalled": self._stalled.section(),
             "schema_violations": schema_violations,
         }
 

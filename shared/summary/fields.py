@@ -238,3 +238,30 @@ def task_os(task: Any) -> str:
     if found is None and is_record(server):
         found = norm_enum(member(server, "os_type"), os_types())
     return found or OTHER
+
+
+def idle_gap_before(sub_tasks: Any, last_ms: int) -> int | None:
+    """The idle time a task's latest activity ended: when a sub task started at ``last_ms`` (the
+    task's latest date) and the latest date before it is a sub task's end, ``last_ms`` - that end;
+    else None (the latest date is an end, or another sub task was running). A second pass over
+    the sub tasks, made only for the few tasks whose latest activity lies in the changes window."""
+    if not isinstance(sub_tasks, list):
+        return None
+    started_now = False
+    before, before_is_end = None, False
+    for sub in sub_tasks:
+        if not is_record(sub):
+            continue
+        for key, is_end in (("start_date", False), ("end_date", True)):
+            ms = epoch_ms(member(sub, key))
+            if ms is None:
+                continue
+            if ms == last_ms:
+                started_now = started_now or not is_end
+                if is_end:
+                    return None  # the latest activity is an end (a long copy ending): no gap
+            elif ms < last_ms and (before is None or ms > before or (ms == before and not is_end)):
+                before, before_is_end = ms, is_end
+    if not started_now or before is None or not before_is_end:
+        return None
+    return last_ms - before

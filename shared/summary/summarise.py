@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.errors import ApiError
+from shared.errors import ApiError, bad_request
 from shared.logger import logger
 from shared.read.pager import ScanResult
 from shared.read.query import TaskQuery
@@ -17,6 +17,7 @@ from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
 from shared.settings import Settings
 from shared.summary.builder import SummaryBuilder, SummaryOptions
+from shared.summary.groups import select_waves
 from shared.validation.validate import validate_document
 
 SUMMARY_SCHEMA = "summary"
@@ -28,6 +29,7 @@ def _builder(
     now: datetime,
     interval_seconds: int | None,
     stall_after_seconds: int | None,
+    groups: frozenset[str] | None = None,
 ) -> SummaryBuilder:
     return SummaryBuilder(
         SummaryOptions(
@@ -36,6 +38,8 @@ def _builder(
             stall_after_seconds=stall_after_seconds or settings.summary.stall_after_s,
             max_items=settings.summary.max_items,
             filters=filters,
+            groups=settings.summary.groups,
+            select_groups=groups,
         )
     )
 
@@ -57,8 +61,10 @@ def summarise(
     now: datetime,
     interval_seconds: int | None = None,
     stall_after_seconds: int | None = None,
+    groups: frozenset[str] | None = None,
 ) -> tuple[dict[str, Any], ScanResult]:
-    builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds)
+    """``groups``: only these waves (``shared.summary.groups.select_waves``); None: every task."""
+    builder = _builder(query.filters, settings, now, interval_seconds, stall_after_seconds, groups)
     result = stream_tasks(query, settings, invocation, builder.add, max_tasks=settings.summary.max_tasks,
                           typed=True)  # the builder reads typed tasks: no dicts built
     summary = _checked(builder.build(result.count, schema_violations=result.violation_total,
@@ -94,7 +100,9 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
         "total": summary["total"],
         "scanned": summary["scanned"],
         "partial": summary["partial"],
+        "health": summary["health"],
         "running": summary["running"]["total"],
+        "lagging": summary["lagging"]["total"],
         "failed": summary["failed"]["total"],
         "stalled": summary["stalled"]["total"],
         "succeeded_since_last_tick": summary["changes"]["succeeded"]["total"],
@@ -103,6 +111,28 @@ def headline(summary: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation) -> tuple[dict, dict]:
-    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
+GROUP_PARAM = "group"  # GET /v3/tasks/summary?group=<wave>[,<wave>...]
+
+
+def selected_waves(settings: Settings, names: Any, param: str) -> frozenset[str] | None:
+    """The waves a caller selected (a list of names, or comma-separated text), checked against
+    ``SUMMARY_GROUPS``; 400 naming ``param`` otherwise. None: no selection, every task."""
+    if names is None:
+        return None
+    if isinstance(names, str):
+        names = names.split(",")
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise bad_request(param, "must be wave names (a list, or comma-separated)")
+    try:
+        chosen = select_waves(settings.summary.groups, names)
+    except ValueError as exc:
+        raise bad_request(param, str(exc)) from None
+    if chosen is None:  # given, but naming nothing: a mistake, not "every task"
+        raise bad_request(param, "must name at least one wave")
+    return chosen
+
+
+def summary_for_http(query: TaskQuery, settings: Settings, invocation: Invocation,
+                     groups: frozenset[str] | None = None) -> tuple[dict, dict]:
+    summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc), groups=groups)
     return summary, scan_headers(result, settings)

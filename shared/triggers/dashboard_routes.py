@@ -7,6 +7,7 @@ through ``shared.read.tasks``. Each route answers its errors itself: the pages a
 (``page_error``), the CSV in SMS's JSON shape (``csv_error``), both with the pages' headers."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -15,17 +16,19 @@ from urllib.parse import unquote
 from shared import i18n
 from shared.dashboard.links import DASHBOARD_SCOPE, TASKS_PREFIX, TOKEN_PARAM, Grant, require_secret, task_path, verify
 from shared.dashboard.render import PageContext, render_dashboard, render_error, render_task, security_headers
-from shared.errors import ApiError, bad_request
-from shared.logger import redact_text
+from shared.errors import ApiError, bad_request, not_found
+from shared.logger import logger, redact_text
 from shared.read.query import TaskQuery, parse_boolean, parse_query
 from shared.read.tasks import read_tasks, scan_headers
 from shared.scope import Invocation
 from shared.settings import Settings
+from shared.summary.builder import MAX_ITEMS_LIMIT
 from shared.triggers.apigw import ApiGatewayEvent, error_response, response
-from shared.triggers.routing import Route
+from shared.triggers.routing import Handler, Route
 from shared.vocabulary import FILTER_KEYS
 
-PAGE_PARAMS = ("lang", "refresh", TOKEN_PARAM)  # the page's own, never sent to SMS
+PAGE_PARAMS = ("lang", "refresh", "full", TOKEN_PARAM)  # the page's own, never sent to SMS
+FULL_ITEMS = MAX_ITEMS_LIMIT  # ``?full=1`` (where "… and N more" leads): lists as long as a summary keeps
 CSV_PATH = f"{DASHBOARD_SCOPE}/tasks.csv"
 
 
@@ -82,11 +85,11 @@ def dashboard_filters(request: ApiGatewayEvent, grant: Grant) -> TaskQuery:
     return parse_query(grant.apply(given))
 
 
-def _refresh(request: ApiGatewayEvent) -> bool:
-    value = request.query.get("refresh")
+def _flag(request: ApiGatewayEvent, name: str) -> bool:
+    value = request.query.get(name)
     if value is not None and not isinstance(value, str):
-        raise bad_request("refresh", "give it once")
-    return value is not None and parse_boolean("refresh", value)
+        raise bad_request(name, "give it once")
+    return value is not None and parse_boolean(name, value)
 
 
 def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant) -> PageContext:
@@ -94,24 +97,33 @@ def _context(request: ApiGatewayEvent, settings: Settings, grant: Grant) -> Page
     ``?refresh=`` is a 400 at no SMS cost); the route adds filters and time."""
     return PageContext(
         lang=language(request), token=grant.token, path=canonical_path(request),
-        refresh=_refresh(request), refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
+        refresh=_flag(request, "refresh"), full=_flag(request, "full"),
+        refresh_seconds=settings.dashboard.refresh_s, expires=grant.expires,
         dashboard_allowed=grant.covers(DASHBOARD_SCOPE),
     )
 
 
-def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+def _longer_lists(settings: Settings) -> Settings:
+    """A copy of ``settings`` whose summary keeps ``FULL_ITEMS`` per list (``Settings.summary`` is
+    a cached property: the copy's is filled in here)."""
+    longer = replace(settings)
+    longer.__dict__["summary"] = replace(settings.summary, max_items=FULL_ITEMS)
+    return longer
+
+
+def dashboard(request: ApiGatewayEvent, settings: Settings, invocation: Invocation, grant: Grant) -> dict[str, Any]:
     from shared.summary.summarise import summarise
 
-    grant = _grant(request, settings)
     ctx = _context(request, settings, grant)
     query = dashboard_filters(request, grant)
+    if ctx.full:  # the lists "… and N more" links to: longer, the rest of the summary the same
+        settings = _longer_lists(settings)
     summary, result = summarise(query, settings, invocation, now=datetime.now(timezone.utc))
     ctx = replace(ctx, filters=query.filters, generated_at=summary["generated_at"])
     return response(200, render_dashboard(summary, ctx), {**security_headers(), **scan_headers(result, settings)})
 
 
-def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
-    grant = _grant(request, settings)
+def task_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocation, grant: Grant) -> dict[str, Any]:
     task_id = _task_id(request)
     # No filters of its own, but the same 400 for a stray parameter, and the link's signed ones
     # go to SMS with the id: a filtered link opens only the tasks it summarises.
@@ -162,16 +174,37 @@ def within(task: dict[str, Any], filters: dict[str, str]) -> bool:
     return True
 
 
-def page_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
-    """A dashboard page's error: an HTML page with the pages' headers, no token and no task data."""
+def page_error(request: ApiGatewayEvent, error: ApiError, grant: Grant | None = None) -> dict[str, Any]:
+    """A dashboard page's error: an HTML page with the pages' headers and no task data. With the
+    request's ``grant`` (its token was valid) the page links back to the dashboard with that
+    token; without it the page says how to get a working link."""
     try:
         lang = language(request)
     except ApiError:
         lang = i18n.DEFAULT_LANGUAGE
-    ctx = PageContext(lang=lang, token="", path=request_path(request))
+    ctx = PageContext(lang=lang, token=grant.token if grant else "", path=request_path(request),
+                      dashboard_allowed=bool(grant and grant.covers(DASHBOARD_SCOPE)))
     message = redact_text(error.error_msg)  # as logs are: no secret an upstream echoed
     return response(error.status, render_error(error.status, error.error_code, message, ctx),
                     {**error.headers, **security_headers()})
+
+
+def _page(serve: Callable[[ApiGatewayEvent, Settings, Invocation, Grant], dict[str, Any]]) -> Handler:
+    """A page route: its link checked first (a bad one is answered by the dispatcher, without a way
+    back), then any error after that answered here, with the link back to the dashboard."""
+    def run(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
+        grant = _grant(request, settings)
+        try:
+            return serve(request, settings, invocation, grant)
+        except ApiError as error:
+            level = logger.warning if error.status < 500 else logger.error
+            level("request failed", status=error.status, error_code=error.error_code, error_msg=error.error_msg)
+            return page_error(request, error, grant)
+    return run
+
+
+def _no_page(request: ApiGatewayEvent, settings: Settings, invocation: Invocation, grant: Grant) -> dict[str, Any]:
+    raise not_found(request_path(request))
 
 
 def csv_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
@@ -179,10 +212,10 @@ def csv_error(request: ApiGatewayEvent, error: ApiError) -> dict[str, Any]:
     return error_response(error, {k: v for k, v in security_headers().items() if k != "Content-Type"})
 
 
-DASHBOARD = Route(dashboard, page_error)
-TASK_PAGE = Route(task_page, page_error)
+DASHBOARD = Route(_page(dashboard), page_error)
+TASK_PAGE = Route(_page(task_page), page_error)
 CSV = Route(tasks_csv, csv_error)
-NO_PAGE = Route(None, page_error)  # under /dashboard, but nothing there: a 404 page
+NO_PAGE = Route(_page(_no_page), page_error)  # under /dashboard, but nothing there: a 404 page
 
 
 def route_for(request: ApiGatewayEvent) -> Route | None:

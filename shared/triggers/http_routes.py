@@ -13,7 +13,7 @@ from typing import Any
 from shared.errors import ApiError, fn_error, method_not_allowed, not_found
 from shared.logger import logger, redact_text
 from shared.read.all_answer import answer_all
-from shared.read.query import parse_query
+from shared.read.query import parse_query, single_value
 from shared.read.tasks import read_tasks
 from shared.result_limits import check_http
 from shared.scope import Invocation, invocation_scope
@@ -36,9 +36,13 @@ def list_tasks(request: ApiGatewayEvent, settings: Settings, invocation: Invocat
 
 
 def tasks_summary(request: ApiGatewayEvent, settings: Settings, invocation: Invocation) -> dict[str, Any]:
-    from shared.summary.summarise import summary_for_http  # only this route pays for it
+    from shared.summary.summarise import GROUP_PARAM, selected_waves, summary_for_http  # only this route pays
 
-    summary, headers = summary_for_http(parse_query(request.query), settings, invocation)
+    params = dict(request.query or {})
+    raw_group = params.pop(GROUP_PARAM, None)
+    query = parse_query(params)  # the ListTasks filters first: their errors as for /v3/tasks
+    groups = None if raw_group is None else selected_waves(settings, single_value(GROUP_PARAM, raw_group), GROUP_PARAM)
+    summary, headers = summary_for_http(query, settings, invocation, groups)
     return response(200, summary, headers)
 
 
@@ -55,7 +59,15 @@ def _dashboard(request: ApiGatewayEvent) -> Route | None:
     return route_for(request)
 
 
-GROUPS: tuple[RouteGroup, ...] = (_api, _dashboard)
+def _metrics(request: ApiGatewayEvent) -> Route | None:
+    if _path(request) != "/metrics":
+        return None
+    from shared.triggers.metrics_route import METRICS  # only scrapes pay for the exposition
+
+    return METRICS
+
+
+GROUPS: tuple[RouteGroup, ...] = (_api, _metrics, _dashboard)
 
 
 def _path(request: ApiGatewayEvent) -> str:

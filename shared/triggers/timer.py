@@ -15,7 +15,7 @@ from shared.dashboard.links import message_links
 from shared.logger import logger
 from shared.result_limits import fit_async
 from shared.scope import Invocation, invocation_scope, run_once
-from shared.summary.summarise import headline, summarise
+from shared.summary.summarise import headline, selected_waves, summarise
 from shared.triggers.timer_event import TimerEvent, parse_timer_event
 from shared.webhooks import DeliveryPlan
 
@@ -49,6 +49,7 @@ def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
     query = tick.query
     settings = invocation.settings
     plan = DeliveryPlan.resolve(settings, options)
+    groups = selected_waves(settings, options.get("groups"), "user_event.groups")
     logger.info("tick", trigger=tick.trigger_name, tick=tick.time.isoformat(), filters=query.filters,
                 targets=[t.name for t in plan.targets])
     summary, scan = summarise(
@@ -56,6 +57,7 @@ def _run(event: Any, invocation: Invocation) -> dict[str, Any]:
         now=tick.time,
         interval_seconds=options.get("interval_seconds"),
         stall_after_seconds=options.get("stall_after_seconds"),
+        groups=groups,
     )
     delivery_id = tick_delivery_id(tick)
     links = message_links(settings, summary.get("filters")) if plan.targets else None

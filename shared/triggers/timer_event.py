@@ -9,7 +9,7 @@ FunctionGraph calls a timer-triggered function with::
 options for the summary run::
 
     {"filters": {"state": "RUNNING", ...}, "targets": [...], "notify_on": [...],
-     "interval_seconds": 300, "stall_after_seconds": 3600}
+     "interval_seconds": 300, "stall_after_seconds": 3600, "groups": ["web tier"]}
 
 Rules (all violations raise ``ApiError(400, "SMSFN.0400", ...)`` naming the field):
   - ``time`` is required and must carry a UTC offset (a naive time would shift the changes window
@@ -24,7 +24,8 @@ Rules (all violations raise ``ApiError(400, "SMSFN.0400", ...)`` naming the fiel
     (``shared/read/query.py``), errors naming ``user_event.filters.<key>``; ``TimerEvent.query``
     is the result, so nothing downstream checks them again.
   - ``targets`` is a list of strings or objects, ``notify_on`` a list of strings: their meaning
-    belongs to the webhook code, checked there.
+    belongs to the webhook code, checked there. ``groups`` is a list of wave names
+    (``SUMMARY_GROUPS``), checked against the settings when the summary is made.
   - ``interval_seconds`` and ``stall_after_seconds`` are integers from 1 to 2,592,000 (30 days,
     FunctionGraph's longest rate)."""
 
@@ -42,7 +43,7 @@ from shared.read.query import TaskQuery, parse_query
 from shared.vocabulary import FILTER_KEYS
 from shared.wire_text import NOT_UNICODE, first_unencodable
 
-OPTION_KEYS = ("filters", "targets", "notify_on", "interval_seconds", "stall_after_seconds")
+OPTION_KEYS = ("filters", "targets", "notify_on", "interval_seconds", "stall_after_seconds", "groups")
 MAX_SECONDS = 30 * 86_400
 # Tick times a summary can work with: the changes window reaches MAX_SECONDS (plus skew) before the
 # tick and a little after it, and every instant must stay a datetime and a millisecond epoch.
@@ -174,6 +175,8 @@ def _check_options(raw: dict[str, Any]) -> dict[str, Any]:
         options["targets"] = _check_list("targets", raw["targets"], (str, dict))
     if "notify_on" in raw:
         options["notify_on"] = _check_list("notify_on", raw["notify_on"], (str,))
+    if "groups" in raw:  # wave names, checked against SUMMARY_GROUPS where the settings are read
+        options["groups"] = _check_list("groups", raw["groups"], (str,))
     for name in ("interval_seconds", "stall_after_seconds"):
         if name in raw:
             options[name] = _check_seconds(name, raw[name])

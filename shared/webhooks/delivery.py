@@ -263,8 +263,11 @@ class _Run:
         outcome = TargetOutcome(target.name, target.format, "failed", url=safe_url(target.url))
         conditions = target.notify_on or self.notify_on
         send, reasons = should_notify(self.summary, conditions)
-        outcome.reasons = reasons
-        if not send:
+        # A quiet tick: nothing, or (WEBHOOK_QUIET=line) one line in chat; the generic JSON has no
+        # "line", its consumers get every summary they ask for through notify_on.
+        quiet = not send and self.settings.quiet == "line" and target.format != "generic"
+        outcome.reasons = reasons if send else ["quiet"] if quiet else []
+        if not send and not quiet:
             outcome.status = "skipped"
             outcome.error = f"notify_on {','.join(conditions)}: no condition matched"
             return outcome
@@ -276,7 +279,7 @@ class _Run:
         try:
             checked: CheckedUrl = check_url(target.url, policy)
             ctx = RenderContext(self.delivery_id, self.settings.max_items, self.settings.generic_max_bytes,
-                                lang=target.lang, links=self.links)
+                                lang=target.lang, links=self.links, quiet=quiet)
             prepared = fmt.render(self.summary, target.url, target.secret, ctx)
         except (UnsafeUrl, RenderError, ValueError) as exc:
             outcome.error = redact_text(str(exc))

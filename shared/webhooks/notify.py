@@ -2,11 +2,16 @@
 
 Conditions are OR-ed; a target sends when any of them holds:
 
-* ``always``   - every run (the default)
-* ``failures`` - ``failed.total > 0`` or ``changes.failed.total > 0``
-* ``changes``  - any task finished since the last run (``changes.succeeded`` or ``changes.failed``)
-* ``stalled``  - ``stalled.total > 0``
-* ``running``  - ``running.total > 0``"""
+* ``always``    - every run (the default, kept for compatibility)
+* ``changes``   - something changed in the window: a task completed, failed, became stalled or
+                  recovered (``changes.*.total > 0``). **The recommended setting**: a message
+                  then always has news, and a quiet hour sends nothing (or one line, with
+                  ``WEBHOOK_QUIET=line``)
+* ``attention`` - a task needs attention now: failed, stalled or lagging
+* ``failures``  - ``failed.total > 0`` or ``changes.failed.total > 0``
+* ``stalled``   - ``stalled.total > 0``
+* ``lagging``   - ``lagging.total > 0``
+* ``running``   - a task is moving: ``running.total`` (healthy) or ``lagging.total`` > 0"""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -14,8 +19,11 @@ from typing import Any
 
 from shared.errors import bad_request, config_error
 
-NOTIFY_CONDITIONS = ("always", "failures", "changes", "stalled", "running")
+NOTIFY_CONDITIONS = ("always", "changes", "attention", "failures", "stalled", "lagging", "running")
 DEFAULT_NOTIFY_ON = ("always",)
+RECOMMENDED_NOTIFY_ON = ("changes",)
+CHANGE_KINDS = ("succeeded", "failed", "stalled", "recovered")
+QUIET_MODES = ("skip", "line")  # WEBHOOK_QUIET: what a tick notify_on does not match sends
 
 
 def node_at(summary: Any, *path: str) -> Any:
@@ -71,12 +79,16 @@ def should_notify(summary: Mapping[str, Any], notify_on: Any = DEFAULT_NOTIFY_ON
     """Whether to send, and which conditions matched (in ``notify_on`` order)."""
     conditions = parse_notify_on(notify_on)
     changed_failed = list_total(summary, "changes", "failed")
+    stalled, lagging = list_total(summary, "stalled") > 0, list_total(summary, "lagging") > 0
+    failed = list_total(summary, "failed") > 0 or changed_failed > 0
     checks = {
         "always": True,
-        "failures": list_total(summary, "failed") > 0 or changed_failed > 0,
-        "changes": list_total(summary, "changes", "succeeded") > 0 or changed_failed > 0,
-        "stalled": list_total(summary, "stalled") > 0,
-        "running": list_total(summary, "running") > 0,
+        "changes": any(list_total(summary, "changes", kind) > 0 for kind in CHANGE_KINDS),
+        "attention": failed or stalled or lagging,
+        "failures": failed,
+        "stalled": stalled,
+        "lagging": lagging,
+        "running": list_total(summary, "running") > 0 or lagging,
     }
     reasons = [c for c in conditions if checks[c]]
     return bool(reasons), reasons

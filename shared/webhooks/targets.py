@@ -43,7 +43,7 @@ from shared import i18n
 from shared.env import env_flag, env_int, env_number
 from shared.errors import ApiError, bad_request, config_error
 from shared.logger import redact_text, register_secret
-from shared.webhooks.notify import DEFAULT_NOTIFY_ON, check_notify_on, parse_notify_on
+from shared.webhooks.notify import DEFAULT_NOTIFY_ON, QUIET_MODES, check_notify_on, parse_notify_on
 from shared.webhooks.signing import WHSEC_PREFIX, standard_key
 from shared.webhooks.url_safety import UnsafeUrl, UrlPolicy, check_url, register_url_secrets, safe_url
 
@@ -99,12 +99,16 @@ class WebhookSettings:
     max_items: int = 10  # WEBHOOK_MAX_ITEMS: list entries per section in chat messages
     generic_max_bytes: int = 20_000  # WEBHOOK_GENERIC_MAX_BYTES (Standard Webhooks: keep under ~20 kB)
     notify_on: tuple[str, ...] = DEFAULT_NOTIFY_ON  # WEBHOOK_NOTIFY_ON
+    quiet: str = "skip"  # WEBHOOK_QUIET: a tick notify_on does not match sends nothing, or one "line"
     policy: UrlPolicy = field(default_factory=UrlPolicy)  # WEBHOOK_ALLOW_LOOPBACK / _PRIVATE
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> WebhookSettings:
         d = cls()
         raw_notify = (env.get("WEBHOOK_NOTIFY_ON") or "").strip()
+        quiet = (env.get("WEBHOOK_QUIET") or d.quiet).strip().lower()
+        if quiet not in QUIET_MODES:
+            raise config_error(f"WEBHOOK_QUIET must be one of {', '.join(QUIET_MODES)}")
         return cls(
             connect_timeout=env_number(env, "WEBHOOK_CONNECT_TIMEOUT", d.connect_timeout, 0.1, 60.0),
             read_timeout=env_number(env, "WEBHOOK_READ_TIMEOUT", d.read_timeout, 0.1, 300.0),
@@ -115,6 +119,7 @@ class WebhookSettings:
             notify_on=parse_notify_on(raw_notify, param="WEBHOOK_NOTIFY_ON", from_env=True)
             if raw_notify
             else d.notify_on,
+            quiet=quiet,
             policy=UrlPolicy(
                 allow_loopback=env_flag(env, "WEBHOOK_ALLOW_LOOPBACK"),
                 allow_private=env_flag(env, "WEBHOOK_ALLOW_PRIVATE"),

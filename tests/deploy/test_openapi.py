@@ -141,7 +141,7 @@ def test_converted_schemas_keep_their_meaning(spec: dict[str, Any]) -> None:
 def test_nullable_and_const_translate(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     assert "$defs" not in json.dumps(schemas) and "$schema" not in json.dumps(schemas)
-    assert schemas["Summary"]["properties"]["schema_version"]["enum"] == [1]
+    assert schemas["Summary"]["properties"]["schema_version"]["enum"] == [2]
     nullable = [s for s in schemas.values() for p in (s.get("properties") or {}).values() if p.get("nullable")]
     assert nullable
     assert openapi.to_oas30({"type": ["integer", "null"], "minimum": 0}, "X") == {
@@ -170,4 +170,4 @@ def test_local_gateway_serves_openapi_json() -> None:
         gateway.stop()
     assert served["servers"] == [{"url": gateway.url, "description": "local gateway"}]
     assert served["paths"].keys() == {"/v3/tasks", "/v3/tasks/summary", "/dashboard", "/dashboard/tasks/{id}",
-                                      "/dashboard/tasks.csv"}
+                                      "/dashboard/tasks.csv", "/metrics"}

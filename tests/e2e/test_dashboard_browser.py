@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,10 +23,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
+from local.fleet import demo_waves
 from local.gateway import Gateway
 from local.webhook_sink import Sink
 from shared.dashboard.links import sign
-from tests.helpers import FakeContext, function_handler, sample_event
+from tests.helpers import FakeContext, function_handler, sample_event, without_eta
 
 pytestmark = pytest.mark.e2e
 SECRET = "browser-test-Zx4cV7bN2mQ9wE6rT1yU8iO3"
@@ -36,6 +38,7 @@ DOCS = Path(__file__).resolve().parents[2] / "docs"
 def gateway(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
     monkeypatch.setenv("DASHBOARD_LINK_SECRET", SECRET)
     monkeypatch.setenv("GATEWAY_QUIET", "1")
+    monkeypatch.setenv("SUMMARY_GROUPS", json.dumps(demo_waves(sms_env.now_ms)))  # make run's waves
     gw = Gateway(port=0).start()
     yield gw
     gw.stop()
@@ -48,10 +51,14 @@ class Watch:
         self.context = browser.new_context(locale=locale, accept_downloads=True, **options)
         self.left: list[str] = []
         self.errors: list[str] = []
+        self.requests: list[str] = []
+        self.failed: list[tuple[int, str]] = []  # answers of 400 and above
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("response", lambda r: self.failed.append((r.status, r.url)) if r.status >= 400 else None)
 
     def _route(self, route: Any) -> None:
         if urlsplit(route.request.url).hostname == "127.0.0.1":
@@ -97,6 +104,52 @@ def test_counts_on_the_page_equal_the_summary(gateway: Gateway, watch: Watch) ->
     assert int(watch.page.get_attribute("[data-total]", "data-total")) == expected["total"]
     assert watch.page.locator("#failed-table tbody tr[data-task-id]").count() == len(expected["failed"]["items"])
     assert int(watch.page.get_attribute("[data-section=failed]", "data-count")) == expected["failed"]["total"]
+    healths = {el.get_attribute("data-health"): int(el.get_attribute("data-count"))
+               for el in watch.page.query_selector_all("[data-health][data-count]")}
+    assert healths == expected["health"]
+    waves = [el.get_attribute("data-wave") for el in watch.page.query_selector_all("#waves-table tr[data-wave]")]
+    assert waves == [g["name"] for g in expected["groups"]] and len(waves) >= 2
+    # every section of the page has something in it against the emulator's fleet (make run's)
+    for table in ("failed", "stalled", "lagging", "running", "completed"):
+        assert watch.page.locator(f"#{table}-table tbody tr[data-task-id]").count() > 0, table
+    ids = [el.get_attribute("data-task-id") for el in watch.page.query_selector_all("tr[data-task-id]")]
+    assert len(ids) == len(set(ids))  # no task in two lists
+    # the band leads: it comes before the waves, which come before the lists
+    order = watch.page.evaluate("""() => ['#fleet', '#waves', '#attention', '#running', '#changes', '#breakdown']
+        .map(s => document.querySelector(s).getBoundingClientRect().top)""")
+    assert order == sorted(order)
+
+
+def test_no_request_fails_and_the_csp_blocks_nothing(gateway: Gateway, watch: Watch) -> None:
+    """The dashboard, a task page and an error page with a way back: one request each (no favicon,
+    no image), no answer of 400 or above but the error page's own, no console error (a CSP
+    violation is one)."""
+    assert watch.page.goto(url(gateway)).status == 200
+    task_id = watch.page.get_attribute("#failed-table tr[data-task-id]", "data-task-id")
+    with watch.page.expect_navigation():
+        watch.page.click(f'#failed-table tr[data-task-id="{task_id}"] a')
+    missing = url(gateway, "/dashboard/tasks/no-such-task")
+    assert watch.page.goto(missing).status == 404
+    with watch.page.expect_navigation():
+        watch.page.click("[data-back=dashboard]")
+    assert urlsplit(watch.page.url).path == "/dashboard" and watch.page.locator("#fleet").count() == 1
+    watch.page.wait_for_timeout(500)  # a late icon request would show up here
+    assert [urlsplit(u).path for u in watch.requests] == ["/dashboard", f"/dashboard/tasks/{task_id}",
+                                                         "/dashboard/tasks/no-such-task", "/dashboard"]
+    assert [urlsplit(u).path for _, u in watch.failed] == ["/dashboard/tasks/no-such-task"]
+    watch.errors = [e for e in watch.errors if "404" not in e]  # Chromium logs the 404 document load itself
+    assert watch.errors == []
+
+
+def test_and_n_more_opens_the_longer_list(gateway: Gateway, watch: Watch, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARY_MAX_ITEMS", "3")
+    watch.page.goto(url(gateway))
+    total = int(watch.page.get_attribute("[data-section=failed]", "data-count"))
+    assert watch.page.locator("#failed-table tbody tr").count() == 3 < total
+    with watch.page.expect_navigation():
+        watch.page.click("[data-more=failed] a")
+    assert "full=1" in watch.page.url and watch.page.url.endswith("#failed")
+    assert watch.page.locator("#failed-table tbody tr").count() == total
 
 
 def test_the_filter_form_filters(gateway: Gateway, watch: Watch) -> None:
@@ -151,7 +204,8 @@ def test_curl_reads_the_csv_gzip_or_not(gateway: Gateway) -> None:
     zipped_head, zipped = fetch("--compressed")
     plain_head, plain = fetch("-H", "Accept-Encoding: identity")
     assert "content-encoding: gzip" in zipped_head and "content-encoding" not in plain_head
-    assert zipped == plain and plain.startswith(b"\xef\xbb\xbf")
+    assert without_eta(zipped.decode("utf-8")) == without_eta(plain.decode("utf-8"))
+    assert plain.startswith(b"\xef\xbb\xbf")
     assert len(list(csv.reader(io.StringIO(plain.decode("utf-8-sig"))))) - 1 == summary(gateway)["total"]
 
 
@@ -163,6 +217,10 @@ def test_both_languages_render(gateway: Gateway, browser: Any, locale: str, lang
         w.page.goto(url(gateway))
         assert w.page.get_attribute("html", "lang") == lang
         assert w.page.inner_text("h1") == heading
+        if lang == "zh-CN":  # the page's own words are Chinese: no English sentence of ours is left
+            text = w.page.inner_text("#fleet") + w.page.inner_text("#attention") + w.page.inner_text("#changes")
+            assert "需要关注" in text and "预计完成时间" in text
+            assert not re.search(r"\b(the|and|tasks?|done|Overdue|Unknown)\b", text), text
         if os.environ.get("UPDATE_SCREENSHOTS") == "1":
             DOCS.mkdir(exist_ok=True)
             w.page.screenshot(path=str(DOCS / f"dashboard-{lang}.png"), full_page=False)
@@ -201,15 +259,18 @@ def test_bad_and_expired_links_get_401(gateway: Gateway, browser: Any) -> None:
     ("feishu", "/feishu/hook/abc", "zh-CN", "迁移仪表盘"),
 ])
 def test_a_chat_messages_links_open_in_the_browser(gateway: Gateway, browser: Any, monkeypatch: pytest.MonkeyPatch,
-                                                   fmt: str, path: str, lang: str, heading: str) -> None:
+                                                   sms_env: Any, fmt: str, path: str, lang: str,
+                                                   heading: str) -> None:
     """The timer's message, as the platform receives it: its button opens the dashboard with the
-    message's filters and language, and a failed task's link opens that task's page."""
+    message's filters and language, and a stalled or lagging task's link opens that task's page
+    (the tick at the fleet's own now, so its stalls lie in the tick's window)."""
     with Sink(port=0) as sink:
         for key, value in {"WEBHOOK_URL": f"{sink.url}{path}", "WEBHOOK_FORMAT": fmt, "WEBHOOK_ALLOW_LOOPBACK": "1",
                            "DASHBOARD_URL": gateway.url}.items():
             monkeypatch.setenv(key, value)
         event = sample_event("timer.json")
-        event["user_event"] = json.dumps({"filters": {"state": "MIGRATE_FAIL"}})
+        event["time"] = datetime.fromtimestamp(sms_env.now_ms / 1000, timezone.utc).isoformat()
+        event["user_event"] = json.dumps({"filters": {"state": "RUNNING"}})
         assert function_handler("list_tasks_timer")(event, FakeContext())["delivered"] == 1
         message = json.dumps(sink.received[0].json, ensure_ascii=False)
     urls = [u.replace("\\u0026", "&") for u in re.findall(r"(http://127\.0\.0\.1:\d+/dashboard[^\"|)>\s]*)", message)]
@@ -220,7 +281,7 @@ def test_a_chat_messages_links_open_in_the_browser(gateway: Gateway, browser: An
         assert w.page.goto(button).status == 200
         assert w.page.get_attribute("html", "lang") == lang and w.page.inner_text("h1") == heading
         shown = counts(w.page)
-        assert shown == summary(gateway, state="MIGRATE_FAIL")["by_state"] and shown["MIGRATE_FAIL"] > 0
+        assert shown == summary(gateway, state="RUNNING")["by_state"] and shown["RUNNING"] > 0
         assert w.page.goto(task).status == 200
         task_id = urlsplit(task).path.rsplit("/", 1)[-1]
         assert w.page.locator(f'[data-task-id="{task_id}"]').count() == 1

@@ -10,14 +10,18 @@ import csv
 import gzip
 import io
 import json
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
+from local.fleet import demo_waves
 from shared.dashboard.links import sign
 from shared.triggers import http_routes
-from tests.helpers import FakeContext
+from tests.helpers import FakeContext, without_eta
 from tests.helpers import apig_event as event
 
 pytestmark = pytest.mark.integration
@@ -28,6 +32,7 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>=HYPERLINK("ht
 @pytest.fixture
 def dash_env(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("DASHBOARD_LINK_SECRET", SECRET)
+    monkeypatch.setenv("SUMMARY_GROUPS", json.dumps(demo_waves(sms_env.now_ms)))  # make run's waves
     return sms_env
 
 
@@ -56,31 +61,80 @@ def token(scope: str = "/dashboard", ttl: int = 600) -> str:
 
 
 class Page(HTMLParser):
-    """The page's machine-readable bits, read without our own code."""
+    """The page's machine-readable bits, read without our own code: counts from data- attributes,
+    each listed task with the table (list) it is in, the waves' rows, every link."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
         self.states: dict[str, int] = {}
+        self.healths: dict[str, int] = {}
+        self.sections: dict[str, int] = {}
+        self.changes: dict[str, int] = {}
+        self.waves: dict[str, dict[str, Any]] = {}
+        self.rows: list[tuple[str, str, str | None]] = []  # (table id, task id, data-health)
         self.task_ids: list[str] = []
         self.links: list[str] = []
+        self.more: dict[str, str] = {}
+        self.icons: list[str | None] = []
         self.external: list[str] = []
+        self.band: dict[str, str] = {}
         self.scripts = 0
+        self._table: str | None = None
+        self._wave: str | None = None
+        self._more: str | None = None
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
+        count = int(a["data-count"] or -1) if "data-count" in a else None
         if "data-state" in a:
             self.states[str(a["data-state"])] = int(a["data-count"] or -1)
+        if "data-health" in a and count is not None:
+            self.healths[str(a["data-health"])] = count
+        if "data-section" in a:
+            self.sections[str(a["data-section"])] = int(a["data-count"] or -1)
+        if "data-change" in a:
+            self.changes[str(a["data-change"])] = int(a["data-count"] or -1)
+        for key in ("data-share-done", "data-percent", "data-projection"):
+            if key in a:
+                self.band[key] = str(a[key])
+        if tag == "table":
+            self._table = a.get("id")
+        if "data-wave" in a:
+            self._wave = str(a["data-wave"])
+            self.waves[self._wave] = {"total": int(a["data-total"] or -1), "at_risk": a["data-at-risk"] == "true",
+                                      "health": {}}
+        if "data-wave-health" in a and self._wave is not None:
+            self.waves[self._wave]["health"][str(a["data-wave-health"])] = count
         if "data-task-id" in a:
             self.task_ids.append(str(a["data-task-id"]))
+            if tag == "tr":
+                self.rows.append((str(self._table), str(a["data-task-id"]), a.get("data-health")))
+        if "data-more" in a:
+            self._more = str(a["data-more"])
         if tag == "script":
             self.scripts += 1
+        if tag == "link" and a.get("rel") == "icon":
+            self.icons.append(a.get("href"))
+            return
         for key in ("href", "src", "action"):
             value = a.get(key) or ""
             if key == "href" and key in a:
                 self.links.append(value)
-            if "//" in value or value.startswith("data:text"):
+                if self._more is not None:
+                    self.more[self._more] = value
+                    self._more = None
+            if "//" in value or value.startswith("data:"):
                 self.external.append(value)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table":
+            self._table = None
+        if tag == "tr":
+            self._wave = None
+
+    def listed(self, table: str) -> list[str]:
+        return [task for tab, task, _ in self.rows if tab == table]
 
 
 def test_the_page_counts_equal_the_summary(dash_env: Any) -> None:
@@ -95,8 +149,66 @@ def test_the_page_counts_equal_the_summary(dash_env: Any) -> None:
     h = out["headers"]
     assert h["Cache-Control"] == "no-store" and h["Referrer-Policy"] == "no-referrer"
     assert "default-src 'none'" in h["Content-Security-Policy"] and h["Content-Type"].startswith("text/html")
-    # every link on the page keeps the token
-    assert page.links and all("token=" in href for href in page.links)
+    # every link on the page keeps the token, but the in-page anchors; the icon link requests nothing
+    assert page.links and all("token=" in href for href in page.links if not href.startswith("#"))
+    assert page.icons == [""]
+
+
+def test_the_page_leads_with_the_summarys_judgement(dash_env: Any) -> None:
+    """The band, the waves, the attention lists and the changes carry the summary's numbers; each
+    task is listed once, in the list of its own health; a stalled task never shows as running."""
+    page = Page(call("/dashboard", {"token": token(), "lang": "en"})["body"])
+    summary = json.loads(call("/v3/tasks/summary")["body"])
+    assert page.healths == summary["health"] and sum(page.healths.values()) == summary["scanned"]
+    assert float(page.band["data-share-done"]) == summary["progress"]["share_done"]
+    assert float(page.band["data-percent"]) == summary["progress"]["percent"]
+    for key in ("failed", "stalled", "lagging", "running"):
+        assert page.sections[key] == summary[key]["total"] > 0, key  # the emulator's fleet fills each
+        assert page.listed(f"{key}-table") == [i["id"] for i in summary[key]["items"]], key
+    assert page.sections["attention"] == sum(summary["health"][h] for h in ("failed", "stalled", "lagging"))
+    assert page.changes == {k: v["total"] for k, v in summary["changes"].items()}
+    assert sum(page.changes.values()) > 0
+    assert page.listed("completed-table") == [i["id"] for i in summary["changes"]["succeeded"]["items"]]
+    # waves: the summary's, in its order (worst first), with their counts
+    assert list(page.waves) == [g["name"] for g in summary["groups"]] and len(page.waves) >= 2
+    for g in summary["groups"]:
+        shown = page.waves[g["name"]]
+        assert shown["total"] == g["total"] and shown["at_risk"] == g["at_risk"]
+        assert shown["health"] == {h: n for h, n in g["health"].items() if n}
+    # no task in two lists; each row's health is its list's; stalled ones never among the running
+    ids = [task for _, task, _ in page.rows]
+    assert len(ids) == len(set(ids))
+    expected = {"failed-table": "failed", "stalled-table": "stalled", "lagging-table": "lagging",
+                "running-table": "healthy", "completed-table": "done"}
+    assert {(table, health) for table, _, health in page.rows} <= set(expected.items())
+    stalled = {i["id"] for i in summary["stalled"]["items"]}
+    assert stalled and not stalled & (set(page.listed("running-table")) | set(page.listed("lagging-table")))
+
+
+def test_no_estimate_in_the_past_is_shown_as_a_date_to_wait_for(dash_env: Any) -> None:
+    """An independent reading of every data-eta: after the page's own time; lagging tasks whose SMS
+    estimate passed say overdue."""
+    out = call("/dashboard", {"token": token(), "lang": "en"})
+    summary = json.loads(call("/v3/tasks/summary")["body"])
+    generated = datetime.fromisoformat(summary["generated_at"].replace("Z", "+00:00"))
+    etas = [datetime.fromisoformat(m.replace("Z", "+00:00"))
+            for m in re.findall(r'data-eta="([^"]+)"', out["body"])]
+    assert etas and all(e > generated for e in etas)
+    overdue = [i for i in summary["lagging"]["items"] if i["reason"] == "overdue"]
+    assert overdue and out["body"].count("Overdue: SMS's estimate was") == len(overdue)
+
+
+def test_and_n_more_links_to_the_longer_list(dash_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SUMMARY_MAX_ITEMS", "2")
+    page = Page(call("/dashboard", {"token": token()})["body"])
+    summary = json.loads(call("/v3/tasks/summary")["body"])
+    assert summary["failed"]["truncated"] > 0 and "failed" in page.more
+    href = page.more["failed"]
+    assert href.startswith("/dashboard?") and "full=1" in href and href.endswith("#failed") and "token=" in href
+    query = dict(pair.split("=", 1) for pair in href.split("?", 1)[1].split("#", 1)[0].split("&"))
+    longer = Page(call("/dashboard", query)["body"])
+    assert len(longer.listed("failed-table")) == summary["failed"]["total"]  # every one of them now
+    assert "failed" not in longer.more
 
 
 @pytest.mark.parametrize("query", [{}, {"token": "sdl1.AAAA.BBBB"}, {"token": ["a", "b"]}])
@@ -173,7 +285,7 @@ def test_csv_has_every_task_with_a_bom(dash_env: Any) -> None:
     assert csv_text(out).startswith("\ufeff")
     plain = call("/dashboard/tasks.csv", {"token": token()}, {"accept-encoding": "identity"})
     assert not plain["isBase64Encoded"] and "Content-Encoding" not in plain["headers"]
-    assert plain["body"] == csv_text(out)
+    assert without_eta(plain["body"]) == without_eta(csv_text(out))
     rows = list(csv.reader(io.StringIO(csv_text(out)[1:])))
     assert rows[0][:3] == ["id", "name", "state"]
     assert len(rows) - 1 == len(dash_env.tasks()) == int(out["headers"]["X-Task-Count"])
@@ -235,12 +347,33 @@ def test_each_route_answers_its_errors_in_its_own_shape(dash_env: Any) -> None:
     assert json.loads(csv_out["body"])["allowed_methods"] == ["GET"]
     nothing = call("/dashboard/nothing-here", {"token": good})
     assert nothing["statusCode"] == 404 and nothing["headers"]["Content-Type"].startswith("text/html")
-    assert heading(nothing["body"]) == "Not found" and good not in nothing["body"]
+    assert heading(nothing["body"]) == "Not found"
+    back = Page(nothing["body"]).links  # a valid token: the page links back to the dashboard with it
+    assert f"/dashboard?lang=en&token={good}" in back
     # a request that could not be read has no route to answer for it: JSON, whatever its path
     unread = http_routes.handle({"path": "/dashboard", "queryStringParameters": {"token": good}}, FakeContext())
     assert unread["statusCode"] == 400 and json.loads(unread["body"])["error_code"] == "SMSFN.0400"
     api = call("/v3/nothing")
     assert api["statusCode"] == 404 and "Cache-Control" not in api["headers"]
+
+
+def test_error_pages_link_back_or_explain_in_the_pages_language(dash_env: Any) -> None:
+    """A 400 or 404 after a valid link links back with the same token; a bad link gets no link but
+    what to do; a Chinese page says it in Chinese (the code's sentence), the English detail kept."""
+    good = token()
+    zh = call("/dashboard", {"token": good, "state": "DONE", "lang": "zh-CN"})
+    assert zh["statusCode"] == 400 and f"/dashboard?lang=zh-CN&token={good}" in Page(zh["body"]).links
+    assert "请求无效" in zh["body"] and "返回仪表盘" in zh["body"] and 'data-error-code="SMSFN.0400"' in zh["body"]
+    missing = call("/dashboard/tasks/no-such-task", {"token": good, "lang": "zh-CN"})
+    assert missing["statusCode"] == 404 and "这里没有内容" in missing["body"]
+    bad = call("/dashboard", {"token": "sdl1.AAAA.BBBB", "lang": "zh-CN"})
+    page = Page(bad["body"])
+    assert bad["statusCode"] == 401 and not [link for link in page.links if "token=" in link]
+    assert "链接无效" in bad["body"] and 'data-back="none"' in bad["body"] and "聊天消息" in bad["body"]
+    task_only = token("/dashboard/tasks/no-such-task")  # opens one task page, not the dashboard
+    out = call("/dashboard/tasks/no-such-task", {"token": task_only})
+    assert out["statusCode"] == 404 and 'data-back="none"' in out["body"]
+    assert not [link for link in Page(out["body"]).links if link.startswith("/dashboard?")]
 
 
 def test_smss_own_401_is_not_called_a_bad_link(dash_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -265,3 +398,24 @@ def test_refresh_follows_the_boolean_rule(dash_env: Any, value: Any, status: int
     assert out["statusCode"] == status and ('http-equiv="refresh"' in out["body"]) == refreshing
     if status == 400:
         assert "refresh" in out["body"] and len(dash_env.requests) == 0  # refused before SMS is read
+
+
+def test_csv_health_wave_and_eta_agree_with_the_summary(dash_env: Any) -> None:
+    """The CSV (read by the csv module) judges each task as the summary does: its health column
+    counts are the summary's seven, its wave column the waves' totals; an eta only for moving
+    tasks, always after the export; stalled tasks have none."""
+    rows = csv_rows()
+    summary = json.loads(call("/v3/tasks/summary")["body"])
+    header, body = rows[0], [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+    assert {"health", "health_reason", "wave", "progress", "eta"} <= set(header)
+    assert Counter(r["health"] for r in body) == {h: n for h, n in summary["health"].items() if n}
+    assert Counter(r["wave"] for r in body) == {g["name"]: g["total"] for g in summary["groups"]}
+    now = datetime.now(timezone.utc)
+    for r in body:
+        if r["eta"]:
+            assert r["health"] in ("healthy", "lagging")
+            assert datetime.fromisoformat(r["eta"].replace("Z", "+00:00")) > now - timedelta(seconds=5)
+        if r["health"] == "stalled":
+            assert r["eta"] == "" and r["health_reason"] == "idle"
+    lagging = {r["id"]: r["health_reason"] for r in body if r["health"] == "lagging"}
+    assert {i["id"]: i["reason"] for i in summary["lagging"]["items"]}.items() <= lagging.items()

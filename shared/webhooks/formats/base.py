@@ -36,6 +36,7 @@ class RenderContext:
     generic_max_bytes: int = 20_000
     lang: str = "en"  # the message's language (generic: only the language its links open in)
     links: ChatLinks | None = None  # None: no dashboard configured, the message links nowhere
+    quiet: bool = False  # nothing matched notify_on and the target wants one line (WEBHOOK_QUIET=line)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def build_payload(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> d
     c = t.Chat.of(MARKUP, ctx)
     title, _severity = t.headline(summary, c)
     parts = [f"#### {escape(title)}", escape(t.intro_text(summary, c))]
-    counts = t.state_counts(summary, c)
+    counts = t.health_counts(summary, c)
     if counts:
         parts.append("\n".join(f"- {escape(k)}: **{v}**" for k, v in counts))
     parts += [t.section_text(s, c, MAX_BODY_BYTES) for s in t.list_sections(summary, c, cap)]

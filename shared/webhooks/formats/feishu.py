@@ -54,7 +54,7 @@ def build_card(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> dict
     c = t.Chat.of(MARKUP, ctx)
     title, severity = t.headline(summary, c)
     elements: list[dict[str, Any]] = [_md(escape(t.intro_text(summary, c)))]
-    counts = t.state_counts(summary, c)
+    counts = t.health_counts(summary, c)
     if counts:
         elements.append({
             "tag": "div",

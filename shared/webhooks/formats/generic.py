@@ -34,18 +34,25 @@ from shared.webhooks.formats.base import (
     short,
     webhook_id,
 )
-from shared.webhooks.formats.text import LISTS, clip
+from shared.webhooks.formats.text import clip
 from shared.webhooks.notify import node_at
 from shared.webhooks.signing import standard_headers, standard_key
 
 ITEM_STRING_MAX = 512
+# Every list of the summary (format v2), and whether its items get their task page's link (the
+# tasks that need attention: failed, stalled, lagging, newly failed, newly stalled).
+SUMMARY_LISTS: tuple[tuple[tuple[str, ...], bool], ...] = (
+    (("failed",), True), (("stalled",), True), (("lagging",), True), (("running",), False),
+    (("changes", "failed"), True), (("changes", "stalled"), True), (("changes", "succeeded"), False),
+    (("changes", "recovered"), False),
+)
 
 
 def _list_nodes(summary: dict[str, Any], *, linked_only: bool = False) -> list[dict[str, Any]]:
     nodes = []
-    for entry in LISTS:
-        node = node_at(summary, *entry.path)
-        if (entry.linked or not linked_only) and isinstance(node, dict) and isinstance(node.get("items"), list):
+    for path, linked in SUMMARY_LISTS:
+        node = node_at(summary, *path)
+        if (linked or not linked_only) and isinstance(node, dict) and isinstance(node.get("items"), list):
             nodes.append(node)
     return nodes
 
@@ -64,7 +71,7 @@ def _capped(base: Mapping[str, Any], cap: int | None) -> dict[str, Any]:
     """A copy with every list cut to ``cap`` items (``None``: no cut); never mutates ``base``."""
     out = dict(base)
     # Copy only the containers on the way to each list; items themselves are shared, not mutated.
-    for key in ("running", "failed", "stalled"):
+    for key in ("failed", "stalled", "lagging", "running"):
         if isinstance(out.get(key), dict):
             out[key] = dict(out[key])
     if isinstance(out.get("changes"), dict):
@@ -117,7 +124,7 @@ def _item_link(item: Any, links: ChatLinks, lang: str) -> Any:
 
 def with_links(summary: Mapping[str, Any], links: ChatLinks, lang: str) -> dict[str, Any]:
     """A copy with ``dashboard_url`` on the summary and on each item of the lists the chat
-    messages link (failed, newly failed, stalled); the caller's summary and its items are not
+    messages link (failed, stalled, lagging, newly failed, newly stalled); the caller's summary and its items are not
     touched."""
     out = _capped(summary, None)
     out["dashboard_url"] = links.dashboard(lang)

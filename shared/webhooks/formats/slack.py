@@ -76,7 +76,7 @@ def build_payload(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> d
         {"type": "header", "text": header},
         {"type": "context", "elements": [_mrkdwn(escape(t.intro_text(summary, c)))]},
     ]
-    counts = t.state_counts(summary, c)
+    counts = t.health_counts(summary, c)
     for start in range(0, len(counts), FIELDS_MAX):
         chunk = counts[start:start + FIELDS_MAX]
         blocks.append({"type": "section", "fields": [_mrkdwn(f"*{escape(k)}*\n{v}") for k, v in chunk]})

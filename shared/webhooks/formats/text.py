@@ -1,10 +1,15 @@
 """The chat message's content, independent of any platform's markup.
 
-Every chat format shows the same things in the same order: a headline, the window, counts by
-state, then lists (failed, newly failed, newly succeeded, stalled, running), each cut to ``cap``
-entries with "… and N more", where N also counts what the summary itself left out
-(``truncated``), and, when the dashboard is configured, a link to it (the name of each failed or
-stalled task links to its own page). Names and other free text come from SMS users, so they are
+Every chat format shows the same things in the same order: a headline that says what needs
+attention now and what changed in the window (not fleet totals), the window with the fleet's
+progress, counts by health, one line per wave when waves are declared, then lists (newly failed,
+stalled, lagging, completed, recovered), each cut to ``cap`` entries with "… and N more", where N
+also counts what the summary itself left out (``truncated``); failures older than the window are
+one line with their count (the dashboard lists them); and, when the dashboard is configured, a link
+to it (the name of each task needing attention links to its own page). Each task is in one list
+only: the lists are disjoint by construction (failed / stalled / lagging / done / healthy tasks).
+A line names the task; a short id follows only where two listed tasks share a name.
+Names and other free text come from SMS users, so they are
 clipped and passed through the platform's ``escape`` (one per markup, all in ``escape.py``: user
 text adds no link, image, mention or formatting there).
 
@@ -19,8 +24,8 @@ from typing import Any, NamedTuple
 
 from shared import i18n
 from shared.errors import error_fields
-from shared.i18n.labels import N_, STATE_LABELS
-from shared.vocabulary import OTHER, states
+from shared.i18n.labels import HEALTH_LABELS, N_, STATE_LABELS
+from shared.vocabulary import OTHER_GROUP
 from shared.webhooks.formats.base import ChatLinks, RenderContext
 from shared.webhooks.notify import list_total, node_at
 from shared.wire_text import encodable
@@ -28,6 +33,7 @@ from shared.wire_text import encodable
 NAME_MAX = 80
 ERROR_MAX = 160
 MISC_MAX = 48
+SHORT_ID = 8  # characters of a task id shown to tell apart tasks of the same name
 WORST_COUNT = 9_999_999  # the "more" line's room is reserved for this count while filling a section
 
 
@@ -86,6 +92,8 @@ class Chat:
     m: Markup
     lang: str = i18n.DEFAULT_LANGUAGE
     links: ChatLinks | None = None
+    quiet: bool = False  # a quiet tick's one-line message: headline, window and footer only
+    shared_names: frozenset[str] = frozenset()  # names of more than one listed task: ids shown
 
     def _(self, message: str) -> str:
         return i18n.gettext_for(self.lang)(message)
@@ -95,7 +103,7 @@ class Chat:
 
     @classmethod
     def of(cls, m: Markup, ctx: RenderContext) -> Chat:
-        return cls(m, ctx.lang, ctx.links)
+        return cls(m, ctx.lang, ctx.links, ctx.quiet)
 
     def dashboard_url(self) -> str | None:
         return self.links.dashboard(self.lang) if self.links else None
@@ -152,13 +160,19 @@ def _truncated(node: Any) -> int:
     return n if isinstance(n, int) and not isinstance(n, bool) and n > 0 else 0
 
 
+def _raw_name(item: Mapping[str, Any]) -> str:
+    return clip(item.get("name") or item.get("id") or "", NAME_MAX)
+
+
 def _name(c: Chat, item: Mapping[str, Any]) -> str:
     m = c.m
-    name = clip(item.get("name") or item.get("id") or "", NAME_MAX)
-    task_id = clip(item.get("id") or "", MISC_MAX).replace("`", "")
+    name = _raw_name(item)
+    task_id = clip(item.get("id") or "", SHORT_ID).replace("`", "")
     # Escaped first: a name of only invisible characters is no name (and ``****`` is no bold).
     shown_name, shown_id = m.escape(name), m.escape(task_id)
-    ident = f" {m.code(shown_id)}" if shown_id and task_id != name else ""
+    # The id only tells apart tasks sharing a name (or stands in for a name that is invisible).
+    needs_id = name in c.shared_names or not shown_name
+    ident = f" {m.code(shown_id)}" if needs_id and shown_id and task_id != name else ""
     shown_name = shown_name or m.escape(c._("(unnamed)"))
     # A linked name is the link alone (no bold nested in link markup, which not every platform
     # reads); its target is the task's own id, never a clipped one.
@@ -191,13 +205,28 @@ def failed_line(c: Chat, item: Mapping[str, Any]) -> str:
     return " · ".join(parts)
 
 
+def failed_or_change_line(c: Chat, item: Mapping[str, Any]) -> str:
+    """A newly failed task: with its error when the summary's item carries one."""
+    return failed_line(c, item) if "error" in item else change_line(c, item)
+
+
 def change_line(c: Chat, item: Mapping[str, Any]) -> str:
     parts = [_name(c, item)]
     if item.get("state"):
         parts.append(c.m.escape(state_label(c, item["state"])))
-    if item.get("finished_at"):
-        parts.append(_at(c, item["finished_at"]))
+    when = item.get("finished_at") or item.get("at")
+    if when:
+        parts.append(_at(c, when))
     return " · ".join(parts)
+
+
+def _estimate(c: Chat, item: Mapping[str, Any]) -> str | None:
+    """"overdue since …" for a passed SMS estimate (never a date to wait for), else "ETA ~…"."""
+    if item.get("overdue_since"):
+        return c._("overdue since {time}").format(time=c.m.escape(short_time(item["overdue_since"])))
+    if item.get("estimated_completion"):
+        return c._("est. done {time}").format(time=c.m.escape(short_time(item["estimated_completion"])))
+    return None
 
 
 def running_line(c: Chat, item: Mapping[str, Any]) -> str:
@@ -212,8 +241,11 @@ def running_line(c: Chat, item: Mapping[str, Any]) -> str:
     speed = item.get("migrate_speed_mbps")
     if isinstance(speed, (int, float)) and not isinstance(speed, bool):
         parts.append(f"{speed:.1f} MB/s")  # SMS reports megabytes per second
-    if item.get("estimated_completion"):
-        parts.append(c._("ETA {time}").format(time=m.escape(short_time(item["estimated_completion"]))))
+    if item.get("reason") == "behind_target":
+        parts.append(c._("behind its wave's target"))
+    estimate = _estimate(c, item)
+    if estimate:
+        parts.append(estimate)
     if item.get("source_server"):
         parts.append(c._("from {server}").format(server=m.escape(clip(item["source_server"], MISC_MAX))))
     return " · ".join(parts)
@@ -238,21 +270,109 @@ class SummaryList(NamedTuple):
     linked: bool  # its entries link to their task pages (the ones a reader wants to open)
 
 
-# In display order.
+# In display order: what needs attention, then what changed for the better. Disjoint: newly
+# failed tasks are failed, stalled ones stalled, lagging ones lagging, completed ones done and
+# recovered ones healthy, so no task is in two of them.
 LISTS: tuple[SummaryList, ...] = (
-    SummaryList("failed", ("failed",), N_("Failed"), failed_line, True),
-    SummaryList("changes.failed", ("changes", "failed"), N_("Newly failed"), change_line, True),
-    SummaryList("changes.succeeded", ("changes", "succeeded"), N_("Newly succeeded"), change_line, False),
+    SummaryList("changes.failed", ("changes", "failed"), N_("Newly failed"), failed_or_change_line, True),
     SummaryList("stalled", ("stalled",), N_("Stalled"), stalled_line, True),
-    SummaryList("running", ("running",), N_("Running"), running_line, False),
+    SummaryList("lagging", ("lagging",), N_("Lagging"), running_line, True),
+    SummaryList("changes.succeeded", ("changes", "succeeded"), N_("Completed"), change_line, False),
+    SummaryList("changes.recovered", ("changes", "recovered"), N_("Recovered"), change_line, False),
 )
 
 
-def list_sections(summary: Mapping[str, Any], c: Chat, cap: int) -> list[ListSection]:
-    """The non-empty lists, each showing at most ``cap`` entries."""
+def _shared_names(summary: Mapping[str, Any]) -> frozenset[str]:
+    """Names that more than one task of the chat's lists carries (their lines add a short id)."""
+    seen: set[str] = set()
+    shared: set[str] = set()
+    for entry in LISTS:
+        for item in _items(node_at(summary, *entry.path)):
+            if isinstance(item, Mapping):
+                name = _raw_name(item)
+                (shared if name in seen else seen).add(name)
+    return frozenset(shared)
+
+
+def earlier_failures(summary: Mapping[str, Any]) -> int:
+    """Failed tasks that failed before the window: a count in the message, listed on the dashboard."""
+    return max(0, list_total(summary, "failed") - list_total(summary, "changes", "failed"))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def progress_text(c: Chat, progress: Any, eta: Any) -> str | None:
+    """"42% done · est. done 2026-12-05 10:00Z" (estimates), None when nothing is known."""
+    if not isinstance(progress, Mapping):
+        return None
+    parts = []
+    share = _number(progress.get("share_done"))
+    if share is not None:
+        parts.append(c._("done {percent}%").format(percent=f"{share:g}"))
+    if eta:
+        parts.append(c._("est. done {time}").format(time=c.m.escape(short_time(eta))))
+    return " · ".join(parts) or None
+
+
+HEALTH_OTHER = N_("Other")
+ATTENTION_COUNTS = {"failed": N_("{n} failed"), "stalled": N_("{n} stalled"), "lagging": N_("{n} lagging")}
+
+
+def health_text(c: Chat, health: Any) -> str:
+    """"2 failed, 1 stalled" for the non-zero counts of what needs attention."""
+    counts = health if isinstance(health, Mapping) else {}
+    return c._(", ").join(
+        c._(label).format(n=n)
+        for k, label in ATTENTION_COUNTS.items()
+        if isinstance((n := counts.get(k)), int) and not isinstance(n, bool) and n > 0
+    )
+
+
+def wave_line(c: Chat, wave: Mapping[str, Any]) -> str:
     m = c.m
+    raw = wave.get("name")
+    # "Other" is ours (the tasks no wave matches): translated; declared names are the operator's.
+    raw = c._(HEALTH_OTHER) if raw == OTHER_GROUP else raw
+    name = m.escape(clip(raw or "", NAME_MAX)) or m.escape(c._("(unnamed)"))
+    parts = [m.bold(name)]
+    done = progress_text(c, wave.get("progress"), wave.get("eta"))
+    if done:
+        parts.append(done)
+    attention = health_text(c, wave.get("health"))
+    if attention:
+        parts.append(attention)
+    if wave.get("target"):
+        parts.append(c._("target {time}").format(time=m.escape(short_time(wave["target"]))))
+    if wave.get("at_risk") is True:
+        parts.append(c._("⚠️ at risk"))
+    return " · ".join(parts)
+
+
+def _waves_section(summary: Mapping[str, Any], c: Chat, cap: int) -> ListSection | None:
+    groups = summary.get("groups")
+    # A declared wave without tasks stays in the summary (a match that finds nothing is worth
+    # seeing there) but is no news in chat.
+    waves = [g for g in groups if isinstance(g, Mapping) and g.get("total") != 0] if isinstance(groups, list) else []
+    if not waves:
+        return None
+    shown = waves[:cap]
+    lines = tuple(c.m.bullet + wave_line(c, w) for w in shown)
+    return ListSection("groups", c._("Waves"), len(waves), lines, len(waves) - len(shown))
+
+
+def list_sections(summary: Mapping[str, Any], c: Chat, cap: int) -> list[ListSection]:
+    """The waves, then the non-empty lists, each showing at most ``cap`` entries; none when quiet."""
+    if c.quiet:
+        return []
+    m = c.m
+    c = replace(c, shared_names=_shared_names(summary))
     unlinked = replace(c, links=None)
     out: list[ListSection] = []
+    waves = _waves_section(summary, c, cap)
+    if waves:
+        out.append(waves)
     for key, path, title, render, linked in LISTS:
         node = node_at(summary, *path)
         items = _items(node)
@@ -268,6 +388,10 @@ def list_sections(summary: Mapping[str, Any], c: Chat, cap: int) -> list[ListSec
         # Normally hidden items + truncated == total - shown; trust the larger if they disagree.
         more = max(len(items) - len(shown) + _truncated(node), total - len(shown))
         out.append(ListSection(key, c._(title), total, lines, more))
+    earlier = earlier_failures(summary)
+    if earlier:  # a count, not a relisted block: the dashboard lists them
+        title = c._("Earlier failures, listed on the dashboard") if c.links else c._("Earlier failures")
+        out.append(ListSection("failed.earlier", title, earlier, (), 0))
     return out
 
 
@@ -294,24 +418,29 @@ def section_text(section: ListSection, c: Chat, budget: int, *, heading: Callabl
 
 
 def headline(summary: Mapping[str, Any], c: Chat) -> tuple[str, str]:
-    """(title, severity) where severity is ``failed``, ``stalled`` or ``ok``."""
-    failed = list_total(summary, "failed")
+    """(title, severity): what changed in the window, then what needs attention now; severity is
+    ``failed`` (new failures), ``stalled`` (anything needing attention) or ``ok``."""
     new_failed = list_total(summary, "changes", "failed")
-    succeeded = list_total(summary, "changes", "succeeded")
-    stalled = list_total(summary, "stalled")
-    running = list_total(summary, "running")
-    bits = [
+    new_stalled = list_total(summary, "changes", "stalled")
+    changed = [
         label.format(n=n)
         for n, label in (
-            (failed, c._("{n} failed")), (new_failed, c._("{n} newly failed")), (stalled, c._("{n} stalled")),
-            (running, c._("{n} running")), (succeeded, c._("{n} newly succeeded")),
+            (new_failed, c._("{n} newly failed")), (new_stalled, c._("{n} newly stalled")),
+            (list_total(summary, "changes", "succeeded"), c._("{n} completed")),
+            (list_total(summary, "changes", "recovered"), c._("{n} recovered")),
         )
         if n
     ]
-    severity = "failed" if failed or new_failed else "stalled" if stalled else "ok"
+    health = summary.get("health") if isinstance(summary.get("health"), Mapping) else {}
+    attention = health_text(c, health)
+    severity = "failed" if new_failed else "stalled" if attention or new_stalled else "ok"
     icon = {"failed": "❌", "stalled": "⚠️", "ok": "✅"}[severity]
-    text = c._(", ").join(bits) if bits else c._("no failures, nothing running")
-    return c._("{icon} SMS migration: {status}").format(icon=icon, status=text), severity
+    status = c._(", ").join(changed) if changed else c._("no change")
+    if attention:
+        status += " · " + c._("needs attention: {counts}").format(counts=attention)
+    elif not changed:
+        status = c._("no change, nothing needs attention")
+    return c._("{icon} SMS migration: {status}").format(icon=icon, status=status), severity
 
 
 def _generated(c: Chat, summary: Mapping[str, Any]) -> str:
@@ -339,8 +468,10 @@ def totals_text(summary: Mapping[str, Any], c: Chat) -> str:
 
 
 def intro_text(summary: Mapping[str, Any], c: Chat) -> str:
-    """The line under the title: the window and the totals."""
-    return f"{window_text(summary, c)} · {totals_text(summary, c)}"
+    """The line under the title: the window, the totals and the fleet's progress (estimates)."""
+    progress = summary.get("progress") if isinstance(summary.get("progress"), Mapping) else {}
+    done = progress_text(c, progress, progress.get("eta"))
+    return " · ".join(p for p in (window_text(summary, c), totals_text(summary, c), done) if p)
 
 
 def open_dashboard(c: Chat) -> str:
@@ -348,16 +479,16 @@ def open_dashboard(c: Chat) -> str:
     return c._("Open dashboard")
 
 
-def state_counts(summary: Mapping[str, Any], c: Chat) -> list[tuple[str, int]]:
-    """Non-zero ``by_state`` counts in the documented state order (unknown keys last), each with
-    its display name in the message's language."""
-    by_state = summary.get("by_state") if isinstance(summary.get("by_state"), Mapping) else {}
-    order = (*states(), OTHER)  # the doc's order, as in the summary's by_state
-    keys = [k for k in order if k in by_state] + sorted(k for k in by_state if k not in order)
+def health_counts(summary: Mapping[str, Any], c: Chat) -> list[tuple[str, int]]:
+    """Non-zero counts by health, worst first, each with its name in the message's language
+    (none in a quiet tick's message)."""
+    health = summary.get("health") if isinstance(summary.get("health"), Mapping) else {}
+    if c.quiet:
+        return []
     return [
-        (state_label(c, k), v)
-        for k in keys
-        if isinstance((v := by_state.get(k)), int) and not isinstance(v, bool) and v > 0
+        (c._(label), v)
+        for k, label in HEALTH_LABELS.items()
+        if isinstance((v := health.get(k)), int) and not isinstance(v, bool) and v > 0
     ]
 
 

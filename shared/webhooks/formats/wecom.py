@@ -44,7 +44,7 @@ def build_content(summary: Mapping[str, Any], ctx: RenderContext, cap: int) -> s
         f'### <font color="{_COLORS[severity]}">{escape(title)}</font>',
         f'<font color="comment">{escape(t.intro_text(summary, c))}</font>',
     ]
-    counts = t.state_counts(summary, c)
+    counts = t.health_counts(summary, c)
     if counts:
         parts.append(" · ".join(f"{escape(k)} **{v}**" for k, v in counts))
     parts += [t.section_text(s, c, MAX_CONTENT_BYTES) for s in t.list_sections(summary, c, cap)]

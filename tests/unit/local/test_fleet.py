@@ -220,11 +220,15 @@ def test_dates_are_ordered_and_not_in_the_future(tasks: list[dict[str, Any]]) ->
 
 def test_running_tasks_report_progress_and_some_are_stalled(tasks: list[dict[str, Any]]) -> None:
     running = [t for t in tasks if t["state"] in RUNNING_STATES]
-    stalled = [t for t in running if NOW_MS - t["sub_tasks"][-1]["start_date"] > 3 * HOUR_MS]
+    stalled = [t for t in running if t["migrate_speed"] == 0.0]
     moving = [t for t in running if t not in stalled]
     assert stalled and moving
-    assert all(t["migrate_speed"] == 0.0 and t["estimate_complete_time"] < NOW_MS for t in stalled)
-    assert all(t["migrate_speed"] > 0 and t["estimate_complete_time"] > NOW_MS for t in moving)
+    idle = [NOW_MS - t["sub_tasks"][-1]["start_date"] for t in stalled]
+    assert all(i > HOUR_MS for i in idle) and all(t["estimate_complete_time"] < NOW_MS for t in stalled)
+    assert [i for i in idle if i < 2 * HOUR_MS] and [i for i in idle if i > 3 * HOUR_MS]  # newly and long stalled
+    # Most moving tasks are on track; some are overdue by SMS's own estimate (lagging).
+    overdue = [t for t in moving if t["estimate_complete_time"] < NOW_MS]
+    assert overdue and len(overdue) < len(moving) / 2
 
 
 def test_failed_tasks_carry_error_json_and_others_do_not(tasks: list[dict[str, Any]]) -> None:

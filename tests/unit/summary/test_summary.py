@@ -87,7 +87,7 @@ def test_total_falls_back_to_scanned():
 
 def test_build_is_repeatable_and_returns_copies():
     builder = SummaryBuilder(SummaryOptions(now=NOW, interval_seconds=300))
-    builder.add(task(sub_tasks=[sub("copy", start=NOW_MS - HOUR, progress=10)]))
+    builder.add(task(sub_tasks=[sub("copy", start=NOW_MS - 30 * MIN, progress=10)]))
     first = builder.build(1, schema_violations=2, partial=True)
     first["running"]["items"][0]["current_subtask"]["name"] = "edited"
     second = builder.build(1, schema_violations=2, partial=True)
@@ -252,12 +252,17 @@ def test_running_item_fields():
     assert item == {
         "id": "r1",
         "name": "name-r1",
+        "health": "healthy",
+        "group": None,
         "state": "RUNNING",
+        "reason": None,
         "progress": 50.0,
         "current_subtask": {"name": "copy", "progress": 0},
         "migrate_speed_mbps": 12.5,
         # 1 h elapsed for 50 %: another hour to go.
         "estimated_completion": iso_ms(NOW_MS + HOUR),
+        "remaining_seconds": 3600,
+        "overdue_since": None,
         "source_server": "web-1",
     }
 
@@ -291,8 +296,9 @@ def test_source_server_label_fallbacks():
 
 def _eta(**extra: Any) -> str | None:
     subs = extra.pop("sub_tasks", [sub("copy", start=NOW_MS - HOUR, progress=25)])
-    [item] = summarise([task(sub_tasks=subs, **extra)])["running"]["items"]
-    return item["estimated_completion"]
+    summary = summarise([task(sub_tasks=subs, **extra)], stall_after_seconds=2 * 3600)
+    [item] = summary["running"]["items"] + summary["lagging"]["items"] + summary["stalled"]["items"]
+    return item.get("estimated_completion")  # a stalled task has none
 
 
 def test_eta_prefers_sane_sms_estimate():
@@ -303,7 +309,7 @@ def test_eta_extrapolates_when_sms_estimate_missing_or_insane():
     expected = iso_ms(NOW_MS + 3 * HOUR)  # 1 h for 25 % -> 3 h for the other 75 %
     assert _eta() == expected
     assert _eta(estimate_complete_time=None) == expected
-    assert _eta(estimate_complete_time=NOW_MS - HOUR) == expected  # stale, in the past
+    assert _eta(estimate_complete_time=NOW_MS - HOUR) == expected  # passed: overdue (lagging), see test_health
     assert _eta(estimate_complete_time=NOW_MS + 400 * 24 * HOUR) == expected  # absurd
     assert _eta(estimate_complete_time=7200) == expected  # not an epoch-ms date
 
@@ -325,13 +331,13 @@ def test_running_order_longest_running_first_then_id_and_truncation():
         task("old-a", sub_tasks=[sub(start=NOW_MS - HOUR)]),  # tie with old-b: by id
         task("created", create_date=NOW_MS - 30 * MIN),  # create_date fallback
     ]
-    summary = summarise(tasks)
+    summary = summarise(tasks, stall_after_seconds=2 * 3600)
     assert ids(summary["running"]) == ["old-a", "old-b", "created", "young", "unknown"]
     # Arrival order does not matter.
-    assert ids(summarise(list(reversed(tasks)))["running"]) == ids(summary["running"])
-    top2 = summarise(tasks, max_items=2)["running"]
+    assert ids(summarise(list(reversed(tasks)), stall_after_seconds=2 * 3600)["running"]) == ids(summary["running"])
+    top2 = summarise(tasks, max_items=2, stall_after_seconds=2 * 3600)["running"]
     assert top2 == {**top2, "total": 5, "truncated": 3} and ids(top2) == ["old-a", "old-b"]
-    none = summarise(tasks, max_items=0)["running"]
+    none = summarise(tasks, max_items=0, stall_after_seconds=2 * 3600)["running"]
     assert none == {"total": 5, "truncated": 5, "items": []}
 
 
@@ -370,6 +376,8 @@ def test_failed_items_order_and_fields():
         {
             "id": "new",
             "name": "name-new",
+            "health": "failed",
+            "group": None,
             "state": "SYNC_F_ROLLBACK_SUCCESS",
             "error": {"error_code": "SMS.1", "error_msg": "x"},
             "failed_at": iso_ms(NOW_MS - MIN),
@@ -377,11 +385,14 @@ def test_failed_items_order_and_fields():
         {
             "id": "old",
             "name": "name-old",
+            "health": "failed",
+            "group": None,
             "state": "MIGRATE_FAIL",
             "error": "boom",
             "failed_at": iso_ms(NOW_MS - 2 * HOUR),
         },
-        {"id": "no-date", "name": "name-no-date", "state": "MIGRATE_FAIL", "error": None, "failed_at": None},
+        {"id": "no-date", "name": "name-no-date", "health": "failed", "group": None, "state": "MIGRATE_FAIL",
+         "error": None, "failed_at": None},
     ]
     assert ids(summarise(tasks, max_items=1)["failed"]) == ["new"]
 
@@ -409,6 +420,10 @@ def test_stalled_rules():
     assert stalled["items"][0] == {
         "id": "zero-speed",
         "name": "name-zero-speed",
+        "health": "stalled",
+        "group": None,
+        "state": "RUNNING",
+        "progress": 7.0,
         "idle_seconds": 5 * 3600,
         "last_activity_at": iso_ms(NOW_MS - 5 * HOUR),
         "current_subtask": {"name": "c", "progress": 7},

@@ -35,7 +35,7 @@ def reported(now_ms: int, tasks: list[dict], skew: int = 0, **opts) -> list[str]
     )
     builder.add_many(tasks)
     changes = builder.build(None)["changes"]
-    return [item["id"] for section in changes.values() for item in section["items"]]
+    return [item["id"] for key in ("succeeded", "failed") for item in changes[key]["items"]]
 
 
 def test_window_arithmetic():
@@ -166,8 +166,11 @@ def test_changes_split_order_and_truncation():
         {
             "id": "fail-2",
             "name": "fail-2",
+            "health": "failed",
+            "group": None,
             "state": "SYNC_F_ROLLBACKING",
             "finished_at": iso_ms(T_MS - 5 * SEC),
         },
-        {"id": "fail-1", "name": "fail-1", "state": "MIGRATE_FAIL", "finished_at": iso_ms(T_MS - 20 * SEC)},
+        {"id": "fail-1", "name": "fail-1", "health": "failed", "group": None, "state": "MIGRATE_FAIL",
+         "finished_at": iso_ms(T_MS - 20 * SEC)},
     ]

@@ -200,8 +200,10 @@ def test_drifted_data_never_crashes_and_always_validates(tasks, max_items, total
     summary = builder.build(total)
     assert_valid(summary)
     assert summary["scanned"] == len(tasks) == sum(summary["by_state"].values())
-    sections = [summary["running"], summary["failed"], summary["stalled"], *summary["changes"].values()]
-    for section in sections:
+    sections = [summary[k] for k in ("running", "lagging", "failed", "stalled")]
+    for section in [*sections, *summary["changes"].values()]:
         assert len(section["items"]) <= max_items
         assert section["truncated"] == section["total"] - len(section["items"])
-    assert summary["stalled"]["total"] <= summary["running"]["total"]
+    # v2: one health per task, and the lists are the health counts.
+    assert sum(summary["health"].values()) == summary["scanned"]
+    assert [s["total"] for s in sections] == [summary["health"][h] for h in ("healthy", "lagging", "failed", "stalled")]

@@ -48,12 +48,12 @@ STRUCTURE_TOKENS = re.compile(r"[<>*~`\[\]|#@]|://|(?<![A-Za-z0-9])_|_(?![A-Za-z
 
 def hostile_summary(text: str) -> dict[str, Any]:
     summary = make_summary(n=2, name=text, error={"error_code": "SMS.6309", "error_msg": text})
-    for path in (("failed",), ("running",), ("stalled",), ("changes", "failed"), ("changes", "succeeded")):
+    for path in (("failed",), ("stalled",), ("lagging",), ("running",), *(("changes", k) for k in summary["changes"])):
         node: Any = summary
         for part in path:
             node = node.get(part) if isinstance(node, dict) else None
         for item in (node or {}).get("items", []):
-            item["id"] = f"{text} id"  # differs from the name, so both are shown
+            item["id"] = f"{text} id"  # differs from the name (shared by every task here), so both are shown
             if isinstance(item.get("current_subtask"), dict):
                 item["current_subtask"]["name"] = text
             if "source_server" in item:

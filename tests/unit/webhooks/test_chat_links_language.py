@@ -85,12 +85,12 @@ def test_button_opens_the_dashboard_with_the_filters_and_language(fmt: str, lang
 
 
 @pytest.mark.parametrize("fmt", CHAT)
-def test_each_failed_and_stalled_task_links_to_its_page(fmt: str) -> None:
+def test_each_task_needing_attention_links_to_its_page(fmt: str) -> None:
     summary = make_summary(3)
     linked = task_ids_linked(fmt, payload(fmt, summary))
-    expected = [i["id"] for key in ("failed", "changes.failed", "stalled")
-                for i in (summary["changes"]["failed"] if key == "changes.failed" else summary[key])["items"]]
-    assert linked == expected  # in the message's order; running and succeeded tasks link nowhere
+    expected = [i["id"] for node in (summary["changes"]["failed"], summary["stalled"], summary["lagging"])
+                for i in node["items"]]
+    assert linked == expected  # in the message's order; completed and recovered tasks link nowhere
 
 
 @pytest.mark.parametrize("fmt", CHAT)

@@ -35,12 +35,22 @@ def task(i: int, name: str, **extra: Any) -> dict[str, Any]:
 def make_summary(
     n: int = 2, truncated: int = 0, name: str = "vm-{i}", error: Any = "disk full"
 ) -> dict[str, Any]:
+    """A format-v2 summary with ``n`` items in every list, each list's tasks its own (ids and,
+    when ``name`` has ``{i}``, names differ from list to list, as one task has one health)."""
     def lst(items: list[dict[str, Any]]) -> dict[str, Any]:
         return {"total": len(items) + truncated, "truncated": truncated, "items": items}
 
-    names = [name.format(i=i) for i in range(n)]
+    def tasks(k: int, **extra: Any) -> list[dict[str, Any]]:
+        return [task(k * n + i, name.format(i=k * n + i), **extra) for i in range(n)]
+
+    total = n + truncated
+    moving = dict(progress=42, current_subtask={"name": "SYNC", "progress": 7}, migrate_speed_mbps=88.8,
+                  source_server="src-server")
+    health = {"failed": 2 * total, "stalled": total, "lagging": total, "healthy": total, "waiting": 0,
+              "stopped": 0, "done": total}
+    progress = {"status": "in_progress", "done": total, "share_done": 14.3, "percent": 51.2}
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "generated_at": "2026-11-29T01:00:00Z",
         "window": {
             "start": "2026-11-29T00:00:00Z",
@@ -49,53 +59,36 @@ def make_summary(
             "clock_skew_seconds": 0,
         },
         "filters": {},
-        "total": 5 * (n + truncated),
-        "scanned": 5 * (n + truncated),
+        "total": 6 * total,
+        "scanned": 6 * total,
         "partial": False,
-        "by_state": {s: (n if s in ("RUNNING", "MIGRATE_FAIL", "MIGRATE_SUCCESS") else 0) for s in SUMMARY_STATES},
-        "by_type": {"MIGRATE_FILE": n, "MIGRATE_BLOCK": 0, "OTHER": 0},
-        "by_os": {"WINDOWS": 0, "LINUX": n, "OTHER": 0},
-        "running": lst(
-            [
-                task(
-                    i,
-                    nm,
-                    state="RUNNING",
-                    progress=42,
-                    current_subtask={"name": "SYNC", "progress": 7},
-                    migrate_speed_mbps=88.8,
-                    estimated_completion="2026-11-29T05:00:00Z",
-                    source_server=nm,
-                )
-                for i, nm in enumerate(names)
-            ]
-        ),
-        "failed": lst(
-            [
-                task(i, nm, state="MIGRATE_FAIL", error=error, failed_at="2026-11-29T00:10:00Z")
-                for i, nm in enumerate(names)
-            ]
-        ),
+        "health": health,
+        "progress": {**progress, "eta": "2026-11-30T05:00:00Z"},
+        "groups": [],
+        "by_state": {s: {"RUNNING": 3 * total, "MIGRATE_SUCCESS": total, "MIGRATE_FAIL": 2 * total}.get(s, 0)
+                     for s in SUMMARY_STATES},
+        "by_type": {"MIGRATE_FILE": 6 * total, "MIGRATE_BLOCK": 0, "OTHER": 0},
+        "by_os": {"WINDOWS": 0, "LINUX": 6 * total, "OTHER": 0},
+        # The newly failed tasks first; as many earlier failures again, left out (truncated).
+        "failed": {"total": 2 * total, "truncated": 2 * total - n,
+                   "items": tasks(1, health="failed", group=None, state="MIGRATE_FAIL", error=error,
+                                  failed_at="2026-11-29T00:30:00Z")},
+        "stalled": lst(tasks(2, health="stalled", group=None, state="RUNNING", progress=12, idle_seconds=7300,
+                             last_activity_at="2026-11-28T23:00:00Z", current_subtask=None)),
+        "lagging": lst(tasks(3, health="lagging", group=None, state="RUNNING", reason="overdue",
+                             estimated_completion="2026-11-29T05:00:00Z", remaining_seconds=14400,
+                             overdue_since="2026-11-28T20:00:00Z", **moving)),
+        "running": lst(tasks(4, health="healthy", group=None, state="RUNNING", reason=None,
+                             estimated_completion="2026-11-29T05:00:00Z", remaining_seconds=14400,
+                             overdue_since=None, **moving)),
         "changes": {
-            "succeeded": lst(
-                [
-                    task(i, nm, state="MIGRATE_SUCCESS", finished_at="2026-11-29T00:20:00Z")
-                    for i, nm in enumerate(names)
-                ]
-            ),
-            "failed": lst(
-                [
-                    task(i, nm, state="MIGRATE_FAIL", finished_at="2026-11-29T00:30:00Z")
-                    for i, nm in enumerate(names)
-                ]
-            ),
+            "succeeded": lst(tasks(5, health="done", group=None, state="MIGRATE_SUCCESS",
+                                   finished_at="2026-11-29T00:20:00Z")),
+            "failed": lst(tasks(1, health="failed", group=None, state="MIGRATE_FAIL",
+                                finished_at="2026-11-29T00:30:00Z")),
+            "stalled": lst(tasks(2, health="stalled", group=None, state="RUNNING", at="2026-11-29T00:40:00Z")),
+            "recovered": lst(tasks(6, health="healthy", group=None, state="RUNNING", at="2026-11-29T00:50:00Z")),
         },
-        "stalled": lst(
-            [
-                task(i, nm, idle_seconds=7300, last_activity_at="2026-11-28T23:00:00Z", current_subtask=None)
-                for i, nm in enumerate(names)
-            ]
-        ),
         "schema_violations": 0,
     }
 
@@ -225,7 +218,7 @@ def test_huge_summary_stays_within_the_platform_limit(fmt: str, signed: bool) ->
         # Totals stay exact; what was cut moved into ``truncated``.
         assert payload["failed"]["total"] == summary["failed"]["total"]
         kept = len(payload["failed"]["items"])
-        assert kept + payload["failed"]["truncated"] == 3000 + 2500
+        assert kept + payload["failed"]["truncated"] == summary["failed"]["total"] == 2 * (3000 + 2500)
     else:
         assert "more" in text_of(fmt, payload)
 
@@ -241,7 +234,7 @@ def test_generic_cut_does_not_touch_the_callers_summary() -> None:
     summary = huge_summary()
 
     def shape() -> list[Any]:
-        nodes = [summary["failed"], summary["running"], summary["stalled"], *summary["changes"].values()]
+        nodes = [summary[k] for k in ("failed", "stalled", "lagging", "running")] + [*summary["changes"].values()]
         return [(id(n["items"]), len(n["items"]), n["truncated"], len(n["items"][0]["name"])) for n in nodes]
 
     before = shape()
@@ -262,7 +255,7 @@ def test_cut_generic_body_is_still_a_valid_summary() -> None:
     body = json.loads(render("generic", big))
     assert body["failed"]["items"] and len(body["failed"]["items"]) < 1000  # it was cut
     assert not list(validator.iter_errors(body))
-    for node in (body["failed"], body["running"], body["stalled"], *body["changes"].values()):
+    for node in (body["failed"], body["stalled"], body["lagging"], body["running"], *body["changes"].values()):
         assert node["truncated"] == node["total"] - len(node["items"])
 
 
@@ -271,24 +264,25 @@ def test_generic_fits_unchanged_when_small() -> None:
     assert json.loads(render("generic", summary)) == summary
 
 
-TASK_ID = re.compile(r"[0-9a-f]{8}-0000-4000-8000-[0-9a-f]{12}")
+# A list entry: a bullet at the start of a line (JSON-escaped), not the "… and N more" line.
+ENTRY = re.compile(r"\\n(?:• |- )(?!…)")
 
 
 def shown_and_more(text: str, title: str, total: int) -> tuple[int, int]:
     """(entries shown, N of "… and N more") in the section ``title (total)``."""
     section = re.search(re.escape(f"{title} ({total})") + r"(.*?)… and (\d+) more", text)
     assert section, title
-    return len(TASK_ID.findall(section.group(1))), int(section.group(2))
+    return len(ENTRY.findall(section.group(0))), int(section.group(2))
 
 
 def test_and_n_more_counts_the_summarys_own_truncation() -> None:
-    # 15 failed items listed + 5 already truncated by the summary; 10 shown -> 10 more.
+    # 15 newly failed items listed + 5 already truncated by the summary; 10 shown -> 10 more.
     summary = make_summary(n=15, truncated=5)
     for fmt in ("slack", "feishu", "dingtalk"):
         text = text_of(fmt, json.loads(render(fmt, summary)))
-        assert shown_and_more(text, "Failed", 20) == (10, 10), fmt
+        assert shown_and_more(text, "Newly failed", 20) == (10, 10), fmt
     # WeCom's 4096 bytes hold fewer entries, but nothing goes unaccounted for.
-    shown, more = shown_and_more(text_of("wecom", json.loads(render("wecom", summary))), "Failed", 20)
+    shown, more = shown_and_more(text_of("wecom", json.loads(render("wecom", summary))), "Newly failed", 20)
     assert shown >= 1 and shown + more == 20
 
 
@@ -296,7 +290,7 @@ def test_huge_lists_report_exactly_what_was_left_out() -> None:
     summary = huge_summary()
     for fmt in ("slack", "feishu", "dingtalk", "wecom"):
         text = text_of(fmt, json.loads(render(fmt, summary)))
-        for title in ("Failed", "Newly failed", "Newly succeeded", "Stalled", "Running"):
+        for title in ("Newly failed", "Stalled", "Lagging", "Completed", "Recovered"):
             shown, more = shown_and_more(text, title, 5500)
             assert shown + more == 5500, (fmt, title)
 
