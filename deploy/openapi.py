@@ -449,7 +449,7 @@ def _headers() -> dict[str, Any]:
 
 
 def _error_responses() -> dict[str, Any]:
-    out = {}
+    out: dict[str, Any] = {}
     for prefix, kind in ERROR_KINDS.items():
         for code, text in kind.texts.items():
             headers = ["X-Request-Id", *ERROR_HEADERS.get(code, []), *kind.headers]

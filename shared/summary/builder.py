@@ -309,7 +309,7 @@ class SummaryBuilder:
         if wave >= 0:
             self._wave_tallies[wave].add(health, progress, eta_ms, finished_ms, now)
 
-    def _add_running(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, wave: int,
+    def _add_running(self, task: Any, state: str | None, facts: SubTaskFacts, ident: SortKey, wave: int,
                      group: str | None) -> None:
         speed = _speed(task)
         now = self._now_ms
@@ -373,7 +373,8 @@ class SummaryBuilder:
                 lambda: {**_who(task), "health": health, "group": group, "state": state, "at": iso_ms(last)},
             )
 
-    def _add_failed(self, task: Any, state: str, facts: SubTaskFacts, ident: SortKey, group: str | None) -> None:
+    def _add_failed(self, task: Any, state: str | None, facts: SubTaskFacts, ident: SortKey,
+                    group: str | None) -> None:
         failed_at = facts.last_end_ms
         self._failed.offer(
             (1 if failed_at is None else -failed_at, *ident),

@@ -111,7 +111,7 @@ def parse_groups(raw: Any) -> tuple[Wave, ...]:
     if isinstance(raw, str):
         try:
             raw = json.loads(raw)
-        except ValueError as exc:
+        except json.JSONDecodeError as exc:
             raise ValueError(f"SUMMARY_GROUPS is not valid JSON: {exc.msg} at position {exc.pos}") from None
     if not isinstance(raw, list):
         raise ValueError("SUMMARY_GROUPS must be a JSON list of {name, match, target} objects")
