@@ -242,7 +242,8 @@ def test_a_task_link_is_one_path_segment_whatever_the_id(fmt: str, task_id: str)
     """Issue 21: the links a message carries, read back as each platform's parser reads them and
     resolved as urllib resolves them, stay one segment under ``/dashboard/tasks/``."""
     summary = make_summary(1)
-    for section in (summary["failed"], summary["changes"]["failed"], summary["stalled"]):
+    sections = [summary[k] for k in ("failed", "stalled", "lagging", "running") if k in summary]
+    for section in (*sections, *summary["changes"].values()):  # every list a message can link from
         for item in section["items"]:
             item["id"] = task_id
     p = payload(fmt, summary)
