@@ -13,14 +13,16 @@ CODE_MESSAGES = {
     "SMSFN.0404": N_("There is nothing here: no such page, or no such task within this link's filters."),
     "SMSFN.0405": N_("This page can only be read (GET)."),
     "SMSFN.0409": N_("The task list changed while it was being read. Reload the page."),
-    "SMSFN.0413": N_("The export is too large for an answer and no export bucket is set. Narrow the filters."),
+    "SMSFN.0413": N_("The answer is too large for the function to send and no export bucket is set. "
+                     "Narrow the filters."),
     "SMSFN.0500": N_("Something went wrong on our side. Quote the request id to the operator."),
     "SMSFN.0502": N_("SMS could not be reached or answered with an error. Try again in a minute."),
     "SMSFN.0504": N_("SMS did not answer in time. Try again in a minute."),
     "SMSFN.0512": N_("SMS answered with data that could not be read. Try again in a minute."),
     "SMSFN.0513": N_("SMS answered with data that breaks its documented format."),
     "SMSFN.0514": N_("SMS's answer was too large to read."),
-    "SMSFN.0515": N_("The export could not be stored in the export bucket. Try again later."),
+    "SMSFN.0515": N_("One task is too large for any answer on its own. Ask with gzip, or narrow the filters."),
+    "SMSFN.0516": N_("The export could not be stored in the export bucket. Try again later."),
 }
 STATUS_MESSAGES = {
     400: N_("SMS refused the request."),

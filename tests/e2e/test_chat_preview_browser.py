@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from shared.summary.health import HEALTHS
 from tests.e2e.conftest import ROOT, Stack
 from tests.e2e.test_dashboard_browser import Watch
 
@@ -71,7 +72,8 @@ def test_every_platform_in_both_languages_newest_first(browser: Any, preview: St
         # Each drawn as its platform does: Slack's header and fields, Feishu's coloured header,
         # DingTalk's action card button, WeCom's markdown with its <font> colours.
         slack = w.page.locator("article.slack[data-lang=en]").last
-        assert slack.locator("h3").count() == 1 and slack.locator(".fields > div").count() == 10
+        # one field per health (summary v2's counts by health)
+        assert slack.locator("h3").count() == 1 and slack.locator(".fields > div").count() == len(HEALTHS)
         assert w.page.locator("article.feishu[data-lang=zh-CN] .card-header.tpl-red").count() >= 1
         assert w.page.locator("article.dingtalk[data-lang=zh-CN] .actions a.button").count() >= 1
         assert w.page.locator("article.wecom[data-lang=zh-CN] .font-warning").count() >= 1
