@@ -125,6 +125,7 @@ def test_a_task_too_large_for_any_plain_answer_is_0515_and_gzip_carries_it(
     sms_env: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(all_answer, "BODY_LIMIT", 100_000)
+    monkeypatch.setenv("SMS_SCAN_CONCURRENCY", "1")  # one request: no speculative page past the fault's answer
     big = {**sms_env.tasks()[0], "name": "迁移" * 20_000}  # 40,000 chars: 240,000 bytes escaped
     for encoding, status in ((None, 502), (GZIP, 200)):
         sms_env.faults.respond(200, {"count": 1, "tasks": [big]})
