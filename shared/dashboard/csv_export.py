@@ -82,24 +82,6 @@ def task_row(task: Any, judge: TaskJudge | None = None) -> list[Any]:
     return [neutralise(v if not isinstance(v, (dict, list)) else str(v)) for v in row]
 
 
-def accepts_gzip(accept_encoding: str | None) -> bool:
-    """``Accept-Encoding`` names gzip (or ``*``) with a non-zero q-value."""
-    quality: dict[str, float] = {}
-    for item in (accept_encoding or "").split(","):
-        name, _, params = item.strip().partition(";")
-        q = 1.0
-        for param in params.split(";"):
-            key, _, value = param.strip().partition("=")
-            if key.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        if name.strip():
-            quality[name.strip().lower()] = q
-    return quality.get("gzip", quality.get("x-gzip", quality.get("*", 0.0))) > 0
-
-
 def too_large(settings: Settings, gzip: bool, tasks_written: int) -> Exception:
     hint = "" if gzip else " (Accept-Encoding: gzip carries about six times more)"
     return fn_error("SMSFN.0413", (
@@ -167,10 +149,10 @@ class CsvAnswer:
     base64: bool = False
 
 
-def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, accept_encoding: str | None = None,
+def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, gzip: bool = False,
                base_headers: Mapping[str, str] | None = None) -> CsvAnswer:
-    """The export's answer; ``base_headers`` (the pages' own, added by the route) count in its size."""
-    gzip = accepts_gzip(accept_encoding)
+    """The export's answer, gzip when the caller takes it (the route reads ``Accept-Encoding``:
+    ``ApiGatewayEvent.accepts_gzip``); ``base_headers`` (the pages' own) count in its size."""
     base = {**(base_headers or {}), "Content-Type": CSV_TYPE}
     now = datetime.now(timezone.utc)
     stamp = now.strftime("%Y%m%dT%H%M%SZ")

@@ -145,7 +145,7 @@ def tasks_csv(request: ApiGatewayEvent, settings: Settings, invocation: Invocati
 
     grant = _grant(request, settings)
     language(request)  # a bad ?lang= is a 400 here too
-    out = export_csv(dashboard_filters(request, grant), settings, invocation, request.header("accept-encoding"),
+    out = export_csv(dashboard_filters(request, grant), settings, invocation, request.accepts_gzip(),
                      security_headers(CSV_TYPE))
     if isinstance(out.body, dict):  # the signed link's note, as JSON
         return response(out.status, out.body, {k: v for k, v in out.headers.items() if k != "Content-Type"})

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from shared.dashboard.csv_cells import FORMULA_CHARS, is_inert
-from shared.dashboard.csv_export import COLUMNS, accepts_gzip, neutralise, task_row
+from shared.dashboard.csv_export import COLUMNS, neutralise, task_row
+from shared.triggers.apigw import ApiGatewayEvent
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """The CSV route's rule: the request's own ``accepts_gzip`` (one parser for all=true and the CSV)."""
+    headers = {} if accept_encoding is None else {"accept-encoding": accept_encoding}
+    return ApiGatewayEvent("GET", "/dashboard/tasks.csv", headers=headers).accepts_gzip()
 from shared.dashboard.csv_spool import CsvSpool, json_len
 
 HOSTILE = ["x;=1+20;", "a\t=1+7", " =1+2", '=HYPERLINK("http://evil","x")', "@SUM(1)", "-2+3",
