@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from shared.dashboard.csv_cells import FORMULA_CHARS, is_inert
 from shared.dashboard.csv_export import COLUMNS, neutralise, task_row
+from shared.dashboard.csv_spool import CsvSpool, json_len
 from shared.triggers.apigw import ApiGatewayEvent
 
 
@@ -18,7 +19,6 @@ def accepts_gzip(accept_encoding: str | None) -> bool:
     """The CSV route's rule: the request's own ``accepts_gzip`` (one parser for all=true and the CSV)."""
     headers = {} if accept_encoding is None else {"accept-encoding": accept_encoding}
     return ApiGatewayEvent("GET", "/dashboard/tasks.csv", headers=headers).accepts_gzip()
-from shared.dashboard.csv_spool import CsvSpool, json_len
 
 HOSTILE = ["x;=1+20;", "a\t=1+7", " =1+2", '=HYPERLINK("http://evil","x")', "@SUM(1)", "-2+3",
            "+cmd|' /C calc'!A0", "\uff1d1+2", "\u3000\uff0b1", "\u2212 1", "+AD0-1+2", "x+ADs-+AD0-1+5",
