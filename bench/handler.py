@@ -36,24 +36,26 @@ def handler() -> Callable[[dict[str, Any], Any], dict[str, Any]]:
     return module.handler
 
 
-def event(query: dict[str, str]) -> dict[str, Any]:
-    return _event(tuple(sorted(query.items())))
+def event(query: dict[str, str], gzip: bool = False) -> dict[str, Any]:
+    return _event(tuple(sorted(query.items())), gzip)
 
 
 @cache
-def _event(query_items: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+def _event(query_items: tuple[tuple[str, str], ...], gzip: bool) -> dict[str, Any]:
     """Built once per query, outside the timed call (the runtime hands the event over parsed)."""
     query = dict(query_items)
     out = json.loads(SAMPLE_EVENT.read_text(encoding="utf-8"))
     out.update(httpMethod="GET", path="/v3/tasks", queryStringParameters=query, body="", isBase64Encoded=False)
-    # A caller that asks for plain JSON, as the raw clients get it: no compression on either side.
+    # Plain JSON by default, as the raw clients get it: no compression on either side.
     out["headers"] = {k: v for k, v in out["headers"].items() if k.lower() != "accept-encoding"}
+    if gzip:
+        out["headers"]["accept-encoding"] = "gzip"
     return out
 
 
-def call(query: dict[str, str]) -> dict[str, Any]:
+def call(query: dict[str, str], gzip: bool = False) -> dict[str, Any]:
     """One event in, the response out; anything but a 200 is an error of the bench."""
-    response = handler()(event(query), BenchContext())
+    response = handler()(event(query, gzip), BenchContext())
     if response["statusCode"] != 200:
         raise RuntimeError(f"handler answered {response['statusCode']}: {str(response.get('body'))[:300]}")
     return response

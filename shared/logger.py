@@ -70,10 +70,18 @@ def redact_text(text: str) -> str:
     for secret in _masking_order:
         if secret in text:
             text = text.replace(secret, MASK)
-    text = _URL_TOKEN.sub(r"\1" + MASK, text)
-    text = _LINK_TOKEN.sub(MASK, text)
-    text = _HOOK_PATH.sub(r"\1" + MASK, text)
-    return _HEADER_AUTH.sub(r"\1" + MASK, text)
+    # Each pattern runs only on text holding the character it cannot match without (most log
+    # values hold none): 4 regex passes were ~8 us a string, two log lines ~65% of that.
+    # A substitution only removes text or adds "***", so a skipped pattern could not have matched.
+    if "=" in text:
+        text = _URL_TOKEN.sub(r"\1" + MASK, text)
+    if "sdl1." in text:
+        text = _LINK_TOKEN.sub(MASK, text)
+    if "/" in text:
+        text = _HOOK_PATH.sub(r"\1" + MASK, text)
+    if ":" in text or "=" in text:
+        text = _HEADER_AUTH.sub(r"\1" + MASK, text)
+    return text
 
 
 # Header names whose whole value is a credential, as an upstream may echo them as JSON keys.

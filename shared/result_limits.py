@@ -16,8 +16,13 @@ Public API (other modules call these; nothing here imports a stage):
 * ``text_cost(text)``: what one string adds as a JSON value (quotes and escapes included). A body
   built in pieces can be budgeted as ``HTTP_RESULT_LIMIT - measure(response_without_body)``
   minus the ``text_cost`` of each piece (base64 text costs its length plus 2 quotes once).
+* ``decoded_cost(data)``: UTF-8 bytes as the ``str`` a body needs, and that text's cost inside
+  ``json.dumps`` (quotes excluded), without escaping the whole text to count it.
 * ``check_http(response)``: the response itself when it fits, else an ``ApiError``
   (``SMSFN.0413`` over the limit, ``SMSFN.0500`` not serialisable) for the caller to render.
+* ``sized_body(text, cost)``: a route that built a body to fit says what it costs (``json.dumps``
+  length, quotes included), so ``check_http`` measures only the rest of this invocation's answer
+  instead of escaping a 6 MB body a second time (~30 ms).
 * ``fit_async(result, keep, steps)``: an asynchronous result cut to ``ASYNC_RESULT_LIMIT``:
   ``steps`` trim the detail first, in order; the keys in ``keep`` (``ok``, counts, failed ids)
   stay at the top level; what was trimmed is said in ``result["trimmed"]``.
@@ -27,6 +32,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from typing import Any
 
 from shared.errors import ApiError, fn_error
@@ -51,14 +57,96 @@ def text_cost(text: str) -> int:
     return len(json.dumps(text))
 
 
+# Bytes that ``json.dumps`` writes as themselves: printable ASCII but the quote and the backslash.
+_ONE_FOR_ONE = bytes(b for b in range(0x20, 0x7F) if b not in b'"\\')
+
+
+def decoded_cost(data: bytes) -> tuple[str, int]:
+    """``data`` decoded from UTF-8 (invalid sequences replaced by U+FFFD, as a body must be text),
+    and what that text costs inside ``json.dumps`` (its quotes excluded).
+
+    Escaping is per character, so the cost is one byte per character ``json.dumps`` keeps as it is
+    plus the escaped cost of the rest; deleting those ASCII bytes from valid UTF-8 leaves valid
+    UTF-8 (a multi-byte sequence holds no ASCII byte). One C pass over the bytes instead of an
+    escaped copy of the whole text: about 4x cheaper on a 200-task page."""
+    try:
+        text = str(data, "utf-8")
+    except UnicodeDecodeError:
+        text = str(data, "utf-8", "replace")
+        return text, len(json.dumps(text)) - 2
+    rest = data.translate(None, _ONE_FOR_ONE)
+    return text, len(data) - len(rest) + len(json.dumps(rest.decode("utf-8"))) - 2
+
+
+# Past this nesting the bound gives up and ``json.dumps`` decides (it also reports cycles).
+_BOUND_DEPTH = 32
+# The longest ``repr`` of a float ``json.dumps`` writes (``-2.2250738585072014e-308``), rounded up.
+_FLOAT_MAX = 32
+
+
+def _upper_bound(value: Any, depth: int = 0) -> int:
+    """At least ``len(json.dumps(value))``: a ``str`` costs at most 12 bytes a character (a
+    character outside the BMP is a surrogate pair of ``\\uXXXX``), separators ``", "`` and ``": "``.
+    ``TypeError`` for anything but JSON's own types, so the caller measures exactly instead."""
+    kind = type(value)
+    if kind is str:
+        return 12 * len(value) + 2
+    if value is None or kind is bool:
+        return 5
+    if kind is int:
+        return len(str(value))
+    if kind is float:
+        return _FLOAT_MAX
+    if depth > _BOUND_DEPTH:
+        raise TypeError("too deep for a bound")
+    if kind is dict:
+        return 2 + sum(_upper_bound(k if type(k) is str else _no_bound(), depth + 1)
+                       + _upper_bound(v, depth + 1) + 4 for k, v in value.items())
+    if kind is list or kind is tuple:
+        return 2 + sum(_upper_bound(v, depth + 1) + 2 for v in value)
+    raise TypeError(kind.__name__)
+
+
+def _no_bound() -> str:
+    raise TypeError("a key json.dumps converts")
+
+
 def _not_serialisable(exc: Exception) -> ApiError:
     return fn_error("SMSFN.0500", f"internal error: the answer is not JSON-serialisable ({type(exc).__name__})")
 
 
+# The body a route built to size, and its cost; the object itself, so a different text never
+# matches. Per invocation (an HTTP function's concurrent requests run in their own contexts);
+# ``check_http`` takes it out, so an answer is never held past its check.
+_sized: ContextVar[tuple[str, int] | None] = ContextVar("sized_body", default=None)
+
+
+def sized_body(text: str, cost: int) -> str:
+    """``text``, remembered as costing ``cost`` bytes of ``json.dumps`` (its quotes included)."""
+    _sized.set((text, cost))
+    return text
+
+
+def _size(response: dict[str, Any]) -> int:
+    """``measure(response)``, without serialising a body whose cost ``sized_body`` gave."""
+    sized = _sized.get()
+    _sized.set(None)
+    if sized is not None and type(response) is dict and response.get("body") is sized[0]:
+        return measure({**response, "body": ""}) - 2 + sized[1]
+    return measure(response)
+
+
 def check_http(response: dict[str, Any], limit: int = HTTP_RESULT_LIMIT) -> dict[str, Any]:
-    """``response`` when FunctionGraph will accept it; an ``ApiError`` to answer instead."""
+    """``response`` when FunctionGraph will accept it; an ``ApiError`` to answer instead. A
+    response whose upper bound fits is not serialised to be measured (a 200-task page: 1.4 ms)."""
     try:
-        size = measure(response)
+        if _upper_bound(response) <= limit:
+            _sized.set(None)
+            return response
+    except TypeError:
+        pass  # not plainly JSON's types: the runtime's own serialisation decides
+    try:
+        size = _size(response)
     except (TypeError, ValueError) as exc:
         raise _not_serialisable(exc) from None
     if size > limit:

@@ -27,10 +27,11 @@ from shared.errors import fn_error
 from shared.read.pager import SMS_MAX_OFFSET, Page
 from shared.read.query import TaskQuery
 from shared.read.tasks import report_violations, scan_headers, scanner_for
+from shared.result_limits import HTTP_RESULT_LIMIT, decoded_cost, sized_body
 from shared.scope import Invocation
 from shared.settings import Settings
 
-RESPONSE_LIMIT = 6_291_456  # FunctionGraph: len(json.dumps(result)) above this is refused (4004)
+RESPONSE_LIMIT = HTTP_RESULT_LIMIT  # FunctionGraph: len(json.dumps(result)) above this is refused (4004)
 # statusCode, isBase64Encoded, the member names and every header (X-Request-Id is added on the way
 # out, the partial reason is free text): far more than they take, so the body can have the rest.
 ENVELOPE_RESERVE = 16_384
@@ -38,6 +39,7 @@ BODY_LIMIT = RESPONSE_LIMIT - ENVELOPE_RESERVE  # len(json.dumps(body)) at most
 GZIP_LEVEL = 6  # the 10,000-task fleet compresses 6.4x; level 9 gains ~3% for twice the CPU
 _GZIP_WINDOW = 16 + zlib.MAX_WBITS  # a gzip header and trailer around the deflate stream
 _GZIP_FINISH = 64  # the closing ``]}``, the last block and the 8-byte trailer after a sync flush
+ROOM_MARGIN = 1.1
 TOO_LARGE = f"the response size limit ({RESPONSE_LIMIT} bytes as FunctionGraph serialises it)"
 HEAD = b'{"count":%d,"tasks":['
 TAIL = b"]}"
@@ -82,7 +84,7 @@ class _GzipBody:
         self._text += binascii.b2a_base64(self._carry, newline=False)
         text = self._text.decode("ascii")
         self._text = bytearray()
-        return text
+        return sized_body(text, len(text) + 2)  # base64: no character json.dumps escapes
 
 
 class _PlainBody:
@@ -96,8 +98,7 @@ class _PlainBody:
         self.size = 0
 
     def trial(self, parts: Iterable[Any]) -> tuple[str, int] | None:
-        text = "".join(str(part, "utf-8", "replace") for part in parts)
-        cost = len(json.dumps(text)) - 2  # what the runtime's ensure_ascii makes of it
+        text, cost = decoded_cost(b"".join(parts))  # cost: what the runtime's ensure_ascii makes of it
         if self.size + cost + len(TAIL) > self.capacity:
             return None
         return text, cost
@@ -111,7 +112,7 @@ class _PlainBody:
         self._parts.append(TAIL.decode())
         text = "".join(self._parts)
         self._parts.clear()
-        return text
+        return sized_body(text, self.size + len(TAIL) + 2)
 
 
 @dataclass
@@ -151,6 +152,14 @@ class _Collector:
         self._add_prefix(sep, array, n)
         self.full = True
         return f"{TOO_LARGE}; continue from offset {self.offset + self.tasks}"
+
+    def room(self) -> int | None:
+        """Tasks that may still fit, from the cost per task so far (a little over: asking for a
+        page too many costs a request, one too few a round trip)."""
+        if self.tasks == 0 or self.full:
+            return None if not self.full else 0
+        per_task = self.body.size / self.tasks
+        return int((self.body.capacity - self.body.size) / per_task * ROOM_MARGIN) + 1
 
     def _add(self, parts: Iterable[Any], n: int) -> bool:
         done = self.body.trial(parts)
@@ -201,7 +210,7 @@ def answer_all(query: TaskQuery, settings: Settings, invocation: Invocation, *, 
     """Every page from ``query.offset`` on, as much of it as one answer carries."""
     body: _GzipBody | _PlainBody = _GzipBody(BODY_LIMIT) if gzip else _PlainBody(BODY_LIMIT)
     collector = _Collector(body, query.offset)
-    result = scanner_for(settings, invocation, keep_json=True).scan(query, collector.on_page)
+    result = scanner_for(settings, invocation, keep_json=True).scan(query, collector.on_page, collector.room)
     report_violations(result, settings)
     if collector.tasks == 0 and collector.full:
         raise fn_error("SMSFN.0515", f"the task at offset {query.offset} alone exceeds {TOO_LARGE}"

@@ -122,7 +122,16 @@ def _rebase(v: Violation, base_index: int) -> Violation:
 
 Decode = Callable[[bytes], DecodedPage]
 OnPage = Callable[[Page], "str | None"]  # a reason to stop, or None to go on
+Room = Callable[[], "int | None"]  # tasks the consumer can still take, as far as it can tell
 _T = TypeVar("_T")
+
+
+def _enough_ahead(pending: deque[tuple[int, Any, Any]], size: int, end: int, room: Room | None) -> bool:
+    """True when the pages in flight already hold what the consumer says it can take."""
+    if room is None:
+        return False
+    left = room()
+    return left is not None and sum(min(size, end - p[0]) for p in pending) >= left
 
 
 def _decoded(raw: RawPage, decode: Decode) -> DecodedPage:
@@ -228,9 +237,12 @@ class Scanner:
         result.elapsed_ms = (time.perf_counter() - start) * 1000.0
         return raw, result, page.tasks
 
-    def scan(self, query: TaskQuery, on_page: OnPage) -> ScanResult:
+    def scan(self, query: TaskQuery, on_page: OnPage, room: Room | None = None) -> ScanResult:
         """Every page from ``query.offset`` on, up to ``max_tasks`` tasks. A consumer that can take
-        no more returns why: the scan stops there, partial for that reason.
+        no more returns why: the scan stops there, partial for that reason. ``room``, when given,
+        estimates how many more tasks the consumer can take (None: no estimate yet); pages past
+        it are not asked for while others are in flight, so a consumer that fills up (an answer
+        at its size limit) leaves few requests to drop.
 
         The first window of pages is asked for at once, before ``count`` is known: offsets are
         ``offset + k * size`` whatever the fleet, and only the end is unknown. ``count`` from the
@@ -252,7 +264,7 @@ class Scanner:
         offsets = [o for o in range(query.offset, guess_end, size) if o <= SMS_MAX_OFFSET][:window]
         result = ScanResult()
         ids = TaskIds()
-        self._window(query, size, offsets or [query.offset], cap_end, result, on_page, ids, hint_key)
+        self._window(query, size, offsets or [query.offset], cap_end, result, on_page, ids, hint_key, room)
         return self._done(result, start)
 
     def _out_of_time(self, page_ms: float) -> bool:
@@ -286,6 +298,7 @@ class Scanner:
         on_page: OnPage,
         ids: TaskIds,
         hint_key: tuple[str, ...],
+        room: Room | None = None,
     ) -> None:
         """At most ``concurrency`` pages in flight, handed over in order. Only the window of
         in-flight pages and the one being consumed are held."""
@@ -300,6 +313,8 @@ class Scanner:
             index = 0
             while todo or pending:
                 while todo and len(pending) < self.concurrency:
+                    if pending and index > 0 and _enough_ahead(pending, size, end, room):
+                        break
                     if index > 0 and self._out_of_time(page_ms):
                         result.partial, result.partial_reason = True, OUT_OF_TIME
                         todo.clear()

@@ -146,3 +146,16 @@ def test_a_full_answer_stops_the_scan(sms_env: Any, monkeypatch: pytest.MonkeyPa
     held = len(response_json(out)["tasks"])
     assert 10 < held < len(sms_env.tasks()) and out["headers"]["X-Next-Offset"] == str(held)
     assert len(sms_env.requests) - before <= held // 10 + 2  # the pages it used, and one in flight at most
+
+
+def test_a_filling_answer_asks_for_few_pages_past_what_it_holds(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sixteen pages in flight; as the answer nears its limit it asks only for the pages it can
+    # still hold (about ``room`` tasks), so a few requests are dropped, not fifteen.
+    monkeypatch.setattr(all_answer, "BODY_LIMIT", 300_000)
+    monkeypatch.setenv("SMS_SCAN_CONCURRENCY", "16")
+    ask({"all": "true", "limit": "5"}, None)  # a count for this query: later windows start with it
+    before = len(sms_env.requests)
+    out = ask({"all": "true", "limit": "5"}, None)
+    held = len(response_json(out)["tasks"])
+    assert 40 < held < len(sms_env.tasks()) and out["headers"]["X-Next-Offset"] == str(held)
+    assert len(sms_env.requests) - before <= -(-held // 5) + 3

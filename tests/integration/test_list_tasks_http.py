@@ -70,7 +70,10 @@ def test_all_pages_stop_at_the_cap_and_say_so(sms_env: Any, monkeypatch: pytest.
     assert headers["X-Scan-Partial"] == "true" and "SMS_ALL_MAX_TASKS" in headers["X-Scan-Partial-Reason"]
 
 
-def test_fleet_changing_mid_scan_is_409(sms_env: Any) -> None:
+def test_fleet_changing_mid_scan_is_409(sms_env: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One request at a time: a speculative window would let the emulator serve another page
+    # before the first, and the mutation would land before the page that should see it.
+    monkeypatch.setenv("SMS_SCAN_CONCURRENCY", "1")
     sms_env.faults.passthrough().mutate(add_tasks=1)  # after the first page, one task appears
     status, _, body = call({"all": "true", "limit": "50"})
     assert status == 409 and body["error_code"] == "SMSFN.0409"

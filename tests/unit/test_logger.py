@@ -6,7 +6,10 @@ import json
 import threading
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from shared import logger as logger_module
 from shared.logger import MASK, Logger, redact, redact_text, register_secret
 
 
@@ -89,3 +92,24 @@ def test_credential_shaped_headers_are_masked_whole_even_unregistered(text: str)
     """Issue 21: an upstream echoing the request's headers; the values were never registered."""
     out = redact_text(text)
     assert "UNREG" not in out and MASK in out
+
+
+def _every_pattern(text: str) -> str:
+    """redact_text as it was before each pattern got its guard: all four, always."""
+    for secret in logger_module._masking_order:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    text = logger_module._URL_TOKEN.sub(r"\1" + MASK, text)
+    text = logger_module._LINK_TOKEN.sub(MASK, text)
+    text = logger_module._HOOK_PATH.sub(r"\1" + MASK, text)
+    return logger_module._HEADER_AUTH.sub(r"\1" + MASK, text)
+
+
+_PIECES = st.sampled_from(["token=", "sk=", "Authorization: ", "x-auth-token=", "/hooks/", "/robot/send/",
+                           "sdl1.", "abc", "Ab9_-", ".", "=", ":", "/", " ", "\"", "'", "&", "?", "\n", "迁"])
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_guarded_patterns_mask_exactly_what_all_four_did(text: str) -> None:
+    assert redact_text(text) == _every_pattern(text)

@@ -7,14 +7,19 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from shared import result_limits
 from shared.errors import ApiError
 from shared.result_limits import (
     ASYNC_RESULT_LIMIT,
     HTTP_RESULT_LIMIT,
     check_http,
+    decoded_cost,
     fit_async,
     measure,
+    sized_body,
     text_cost,
 )
 from shared.triggers import http_routes, timer
@@ -123,3 +128,58 @@ def test_task_lists_too_long_even_brief_keep_their_leading_tasks_and_say_so() ->
     assert body["tasks_shortened"] == "cut" and body["tasks_read"] == 2000
     assert 0 < body["tasks_kept"] == len(body["tasks"]) < 2000
     assert body["tasks"][0] == {"id": "t" * 36, "name": CJK_NAME, "state": "RUNNING"}
+
+
+# Characters json.dumps treats differently: kept, escaped short (\n, \"), escaped as \u00XX,
+# DEL, Latin, CJK, a character outside the BMP (a surrogate pair), a lone surrogate.
+_TRICKY = st.sampled_from([*'a "\\\n\t\x00\x1f\x7f/é迁😀', "\ud800"])
+
+
+@given(st.lists(_TRICKY | st.characters(), max_size=60).map("".join))
+@settings(max_examples=300, deadline=None)
+def test_decoded_cost_is_what_json_dumps_writes(text: str) -> None:
+    data = text.encode("utf-8", "surrogatepass")  # a lone surrogate: bytes that are not UTF-8
+    decoded, cost = decoded_cost(data)
+    assert decoded == data.decode("utf-8", "replace")
+    assert cost == len(json.dumps(decoded)) - 2  # the runtime's own serialiser is the reference
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.lists(_TRICKY).map("".join),
+                    lambda inner: st.lists(inner, max_size=4)
+                    | st.dictionaries(st.lists(_TRICKY, max_size=3).map("".join), inner, max_size=4),
+                    max_leaves=20),
+       st.integers(min_value=2, max_value=400))
+@settings(max_examples=300, deadline=None)
+def test_check_http_refuses_exactly_what_is_over_the_limit(body: Any, limit: int) -> None:
+    response = {"statusCode": 200, "headers": {}, "body": body}
+    size = len(json.dumps(response))
+    if size <= limit:
+        assert check_http(response, limit) is response
+    else:
+        with pytest.raises(ApiError) as caught:
+            check_http(response, limit)
+        assert caught.value.extra["result_bytes"] == size
+
+
+def test_a_sized_body_is_not_serialised_again_and_only_that_object_counts(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = "迁" * 1_100_000  # 6.6 MB as the runtime measures it
+    monkeypatch.setattr(result_limits, "measure", _counting(result_limits.measure))
+    out = {"statusCode": 200, "headers": {"X-Request-Id": "r"}, "body": sized_body(text, len(json.dumps(text)))}
+    with pytest.raises(ApiError) as caught:
+        check_http(out)
+    assert caught.value.extra["result_bytes"] == len(json.dumps(out))
+    assert result_limits.measure.sizes == [len(json.dumps({**out, "body": ""}))]  # the envelope only
+    # A cost given for one text never vouches for another, even an equal one.
+    sized_body(text[:10], 1)
+    other = {"statusCode": 200, "headers": {}, "body": text[:10] + ""}
+    assert check_http(other, len(json.dumps(other))) is other
+
+
+def _counting(measure: Any) -> Any:
+    def counted(result: Any) -> int:
+        size = measure(result)
+        counted.sizes.append(size)  # type: ignore[attr-defined]
+        return size
+
+    counted.sizes = []  # type: ignore[attr-defined]
+    return counted
