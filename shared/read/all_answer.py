@@ -66,6 +66,19 @@ class _GzipBody:
             return None
         return stream, out
 
+    def best_prefix(self, sep: tuple[bytes, ...], items: list[Any], n: int) -> tuple[Any, int] | None:
+        """The most leading ``items`` that fit, and how many (binary search: a compressed size is
+        only known by compressing)."""
+        lo, hi, best = 0, n, None  # lo items fit, hi do not
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            done = self.trial((*sep, b",".join(items[:mid])))
+            if done is None:
+                hi = mid
+            else:
+                lo, best = mid, done
+        return None if best is None else (best, lo)
+
     def commit(self, done: tuple[Any, list[bytes]]) -> None:
         self._zip, out = done
         for chunk in out:
@@ -102,6 +115,23 @@ class _PlainBody:
         if self.size + cost + len(TAIL) > self.capacity:
             return None
         return text, cost
+
+    def best_prefix(self, sep: tuple[bytes, ...], items: list[Any], n: int) -> tuple[tuple[str, int], int] | None:
+        """The most leading ``items`` that fit, and how many: escaping is per character, so each
+        item is costed once and the prefix's cost is a sum (the separators are one byte each)."""
+        room = self.capacity - len(TAIL) - self.size - sum(map(len, sep))
+        fit = 0
+        for item in items[:n]:
+            room -= decoded_cost(bytes(item))[1] + (1 if fit else 0)
+            if room < 0:
+                break
+            fit += 1
+        while fit > 0:  # the same bytes costed as a whole: the sum holds, the loop is a guard
+            done = self.trial((*sep, b",".join(items[:fit])))
+            if done is not None:
+                return done, fit
+            fit -= 1
+        return None
 
     def commit(self, done: tuple[str, int]) -> None:
         text, cost = done
@@ -170,21 +200,15 @@ class _Collector:
         return True
 
     def _add_prefix(self, sep: tuple[bytes, ...], array: bytes, n: int) -> None:
-        """As many of the page's first tasks as fit (binary search: the page did not fit whole)."""
+        """As many of the page's first tasks as fit (the page did not fit whole)."""
         import msgspec
 
         items = msgspec.json.decode(array, type=list[msgspec.Raw])
-        lo, hi, best = 0, n, None  # lo tasks fit, hi do not
-        while hi - lo > 1:
-            mid = (lo + hi) // 2
-            done = self.body.trial((*sep, b",".join(items[:mid])))
-            if done is None:
-                hi = mid
-            else:
-                lo, best = mid, done
-        if best is not None:
-            self.body.commit(best)  # type: ignore[arg-type]
-            self.tasks += lo
+        fitted = self.body.best_prefix(sep, items, n)
+        if fitted is not None:
+            done, count = fitted
+            self.body.commit(done)  # type: ignore[arg-type]
+            self.tasks += count
 
 
 def _page_count(page: Page) -> int | None:
