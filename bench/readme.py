@@ -2,8 +2,9 @@
 this run's targets.
 
 Each row carries its target's name in a comment (``<!-- bench:page_vs_raw -->``); the first figure of
-its measured cell is replaced (a note after it, such as an absolute size, is kept), and, after a run of
-every section, the run's description (cores, Python, date) after ``<!-- bench:run -->``. Rows of
+its measured cell is replaced (a note after it, such as an absolute size, is kept), a fourth column, when
+the table has one, says whether the goal was met, and, after a run of every section, the run's
+description (cores, Python, date) after ``<!-- bench:run -->``. Rows of
 sections not run stay as they were, so ``BENCH_ONLY`` updates only what it measured."""
 from __future__ import annotations
 
@@ -39,7 +40,10 @@ def rewrite(readme: str, targets: list[Target], today: datetime.date, full: bool
         if len(cells) < 4:
             continue
         found.add(marker.group(1))
-        cells[2] = _FIGURE.sub(shown(by_name[marker.group(1)]), cells[2], count=1)
+        target = by_name[marker.group(1)]
+        cells[2] = _FIGURE.sub(shown(target), cells[2], count=1)
+        if len(cells) >= 6:  # | target | measured | goal | met |
+            cells[4] = " yes " if target.ok else " **no** "
         lines[i] = "|".join(cells)
     text = "\n".join(lines)
     if full:
