@@ -74,8 +74,9 @@ def decoded_cost(data: bytes) -> tuple[str, int]:
     except UnicodeDecodeError:
         text = str(data, "utf-8", "replace")
         return text, len(json.dumps(text)) - 2
-    rest = data.translate(None, _ONE_FOR_ONE)
-    return text, len(data) - len(rest) + len(json.dumps(rest.decode("utf-8"))) - 2
+    rest = data.translate(None, _ONE_FOR_ONE)  # quotes, backslashes, controls, non-ASCII
+    other = rest.translate(None, b'"\\')  # quotes and backslashes cost 2: only the rest is escaped to count
+    return text, len(data) - len(rest) + 2 * (len(rest) - len(other)) + len(json.dumps(other.decode("utf-8"))) - 2
 
 
 # Past this nesting the bound gives up and ``json.dumps`` decides (it also reports cycles).
