@@ -186,8 +186,10 @@ class _Collector:
     def room(self) -> int | None:
         """Tasks that may still fit, from the cost per task so far (a little over: asking for a
         page too many costs a request, one too few a round trip)."""
-        if self.tasks == 0 or self.full:
-            return None if not self.full else 0
+        if self.full:
+            return 0
+        if self.tasks == 0:  # nothing to go by before the first page
+            return None
         per_task = self.body.size / self.tasks
         return int((self.body.capacity - self.body.size) / per_task * ROOM_MARGIN) + 1
 

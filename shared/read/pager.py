@@ -55,6 +55,7 @@ def _pool() -> ThreadPoolExecutor:
             _shared_pool = ThreadPoolExecutor(max_workers=_POOL_WORKERS, thread_name_prefix="sms-page")
         return _shared_pool
 
+
 # ``count`` of the last scan per (endpoint, filters) on this instance: how many pages to ask for
 # before the first answer. A hint, never trusted: the first page's own ``count`` decides the scan.
 _count_hints: dict[tuple[str, ...], int] = {}
