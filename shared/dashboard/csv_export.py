@@ -102,7 +102,7 @@ class _Export:
                  headers: Mapping[str, str]) -> None:
         self.settings, self.invocation, self.gzip, self.filename = settings, invocation, gzip, filename
         self.overhead = answer_overhead(headers) + HEADER_ROOM
-        self.spool: CsvSpool | None = CsvSpool()
+        self.spool: CsvSpool | None = CsvSpool(plain=not gzip)
         self.upload: Any = None  # an ObsUpload once the export overflows
         self.rows = 0  # rows handed to the writer
         self.pending: list[list[Any]] = []

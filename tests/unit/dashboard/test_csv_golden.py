@@ -35,9 +35,20 @@ CELL = st.one_of(st.none(), st.integers(), st.floats(), st.booleans(),
                  st.lists(st.one_of(st.text(max_size=4), SIGNS), max_size=6).map("".join))
 
 
-@given(st.lists(CELL, max_size=24))
+# printable text (the row check's short path): cuts, spaces, quotes and signs of every width
+PRINTABLE = st.text(alphabet=' ",;=+-@a1迁\uff0b\uff1d\u2212\ufe62.:', max_size=8)
+
+
+@given(st.lists(CELL | PRINTABLE, max_size=24))
 def test_a_row_is_its_cells_neutralised(cells: list[object]) -> None:
     assert neutralise_row(list(cells)) == [neutralise(cell) for cell in cells]
+
+
+@given(st.lists(st.one_of(PRINTABLE, st.dictionaries(PRINTABLE, PRINTABLE, max_size=2),
+                          st.lists(PRINTABLE, max_size=2)), max_size=6))
+def test_containers_are_their_text_neutralised(cells: list[object]) -> None:
+    assert neutralise_row(list(cells)) == [
+        neutralise(str(cell) if isinstance(cell, (dict, list)) else cell) for cell in cells]
 
 
 def test_printable_text_has_only_the_cuts_and_skippables_the_short_pattern_knows() -> None:
