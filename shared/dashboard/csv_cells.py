@@ -25,7 +25,8 @@ FORMULA_CHARS = frozenset(
     "=+-@\u2212\u207a\u207c\u208a\u208c\u2a75\u2a76\ufb29\ufe62\ufe63\ufe66\ufe6b\uff0b\uff0d\uff1d\uff20")
 # Where any importer could cut a field: the separators people pick, and line ends.
 _CUT = re.compile(r"([,;\t\r\n])")
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")  # and lone surrogates: not UTF-8
+_CONTROL_CHARS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"  # and lone surrogates: not UTF-8
+_CONTROLS = re.compile(f"[{_CONTROL_CHARS}]")
 _UTF7_RUN = re.compile(r"\+(?=[A-Za-z0-9+/])")
 _SKIPPED_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
 # The same as one pattern, for the hot path: what an import could strip (every character in those
@@ -37,8 +38,16 @@ _SKIPPABLE = ('"\x00-\x20\x7f-\xa0\xad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u08
               '\U000e0020-\U000e007f')
 _OPENS = re.compile(f"(?:^|[,;\t\r\n])[{_SKIPPABLE}]*[{re.escape(''.join(sorted(FORMULA_CHARS)))}]")
 # A cell with none of these needs nothing: no sign, no control, no UTF-7 run.
-_WORK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff"
-                   + re.escape("".join(sorted(FORMULA_CHARS))) + "]")
+_WORK = re.compile(f"[{_CONTROL_CHARS}{re.escape(''.join(sorted(FORMULA_CHARS)))}]")
+# A text ``neutralise`` provably keeps as it is: no control, no ``+`` (so no UTF-7 run), no sign
+# where a fragment starts. Searched over a whole row's texts joined by a cut (``,``), each text's
+# start stays a fragment's start: one check per row instead of one or more per cell.
+_CHANGES = re.compile(f"[{_CONTROL_CHARS}+]|{_OPENS.pattern}")
+# The same for printable text (``str.isprintable``: no character of categories C* or Z* but the
+# space, so no control, no cut but ``,;`` and nothing skippable but space and ``"``): with ``;``
+# read as ``,`` a pattern with a literal start, several times faster; the usual row is printable.
+_PRINTABLE_OPENS = re.compile(f',[ "]*[{re.escape("".join(sorted(FORMULA_CHARS)))}]')
+_PLAIN = frozenset((str, int, float, bool, type(None)))
 
 
 def _opens_formula(fragment: str) -> bool:
@@ -85,3 +94,18 @@ def is_inert(value: str) -> bool:
     views = [value, _utf7_reading(value)]
     return not _CONTROLS.search(value) and all(
         not _opens_formula(part) for view in views for part in _CUT.split(view)[::2])
+
+
+def _kept(joined: str) -> bool:
+    """Whether ``neutralise`` keeps every text of a row, ``joined``: ``,`` before each."""
+    if joined.isprintable():
+        return "+" not in joined and not _PRINTABLE_OPENS.search(joined.replace(";", ","))
+    return not _CHANGES.search(joined)
+
+
+def neutralise_row(cells: list[Any]) -> list[Any]:
+    """``neutralise`` of every cell, a dict or list cell as its ``str`` first. Most rows need
+    nothing: one check of the row's texts says so, and the row is returned as it is."""
+    if _PLAIN.issuperset(map(type, cells)) and _kept(",".join(["", *[c for c in cells if type(c) is str]])):
+        return cells
+    return [neutralise(str(cell) if isinstance(cell, (dict, list)) else cell) for cell in cells]

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from shared.dashboard.csv_cells import neutralise
+from shared.dashboard.csv_cells import neutralise, neutralise_row  # noqa: F401  (neutralise: for callers)
+from shared.dashboard.csv_dates import date_cell
 from shared.dashboard.csv_health import TaskJudge
 from shared.dashboard.csv_spool import FUNCTION_RESPONSE_LIMIT, CsvSpool, answer_overhead
 from shared.errors import error_fields, fn_error
@@ -28,7 +29,7 @@ from shared.read.query import TaskQuery
 from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
 from shared.settings import Settings
-from shared.summary.fields import epoch_ms, iso_ms, parse_error, sub_task_facts
+from shared.summary.fields import parse_error, sub_task_facts
 
 BOM = "\ufeff"
 CSV_TYPE = "text/csv;charset=UTF-8"
@@ -44,42 +45,46 @@ COLUMNS = (
 FLUSH_CHARS = 64 * 1024  # rows are compressed (and, past the limit, uploaded) in slices of about this
 # Headers whose values are not known until the scan ends: room kept for them in the size check.
 HEADER_ROOM = 1024
+_NO_JUDGEMENT = (None, None, None, None)
+ROWS_PER_WRITE = 100  # rows handed to the writer at once (one ``writerows`` call, one size check)
 
 
-def _server(task: Mapping[str, Any], key: str) -> tuple[Any, Any]:
-    server = task.get(key)
-    if not isinstance(server, Mapping):
+def _server(server: Any) -> tuple[Any, Any]:
+    if type(server) is not dict and not isinstance(server, Mapping):  # decoded JSON: a dict, checked first
         return None, None
     return server.get("name"), server.get("ip") or server.get("private_ip")
 
 
-def _date(value: Any) -> str | None:
-    ms = epoch_ms(value)
-    return None if ms is None else iso_ms(ms)
-
-
 def task_row(task: Any, judge: TaskJudge | None = None) -> list[Any]:
-    """One task's cells; the judgement columns empty without a ``judge``."""
+    """One task's cells; the judgement columns empty without a ``judge``. Hot: once per task of
+    the fleet, so the sub tasks are read once (for the row and the judge alike)."""
     if not isinstance(task, Mapping):
         return [None] * len(COLUMNS)
-    health, reason, wave, eta = judge.columns(task) if judge is not None else (None,) * 4
-    facts = sub_task_facts(task.get("sub_tasks"))
-    error = parse_error(task.get("error_json"))
+    get = task.get
+    facts = sub_task_facts(get("sub_tasks"))
+    health, reason, wave, eta = judge.columns(task, facts) if judge is not None else _NO_JUDGEMENT
+    error_json = get("error_json")
+    error = parse_error(error_json) if error_json else None  # "" and None: no error, as parse_error says
     if isinstance(error, Mapping):  # read as the task page and the chat read it
         error_code, error_msg = error_fields(error)
     else:
         error_code, error_msg = None, error
-    total_time = task.get("total_time")
-    row = [
-        task.get("id"), task.get("name"), task.get("state"), health, reason, wave, task.get("type"),
-        task.get("os_type"), task.get("priority"), _date(task.get("create_date")), facts.progress,
-        facts.current["name"] if facts.current else None, task.get("migrate_speed"), eta,
-        _date(task.get("estimate_complete_time")),
-        total_time // 1000 if isinstance(total_time, int) and not isinstance(total_time, bool) else None,
-        task.get("migration_ip"), *_server(task, "source_server"), *_server(task, "target_server"),
-        task.get("enterprise_project_id"), error_code, error_msg,
-    ]
-    return [neutralise(v if not isinstance(v, (dict, list)) else str(v)) for v in row]
+    total_time = get("total_time")
+    current = facts.current
+    return neutralise_row([
+        get("id"), get("name"), get("state"), health, reason, wave, get("type"),
+        get("os_type"), get("priority"), date_cell(get("create_date")), facts.progress,
+        current["name"] if current else None, get("migrate_speed"), eta,
+        date_cell(get("estimate_complete_time")),
+        total_time // 1000 if type(total_time) is int else None,
+        get("migration_ip"), *_server(get("source_server")), *_server(get("target_server")),
+        get("enterprise_project_id"), error_code, error_msg,
+    ])
+
+
+def csv_writer(out: io.StringIO) -> Any:
+    """The export's writer: every field quoted, CRLF line ends (RFC 4180)."""
+    return csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
 
 
 def too_large(settings: Settings, gzip: bool, tasks_written: int) -> Exception:
@@ -97,21 +102,33 @@ class _Export:
                  headers: Mapping[str, str]) -> None:
         self.settings, self.invocation, self.gzip, self.filename = settings, invocation, gzip, filename
         self.overhead = answer_overhead(headers) + HEADER_ROOM
-        self.spool: CsvSpool | None = CsvSpool()
+        self.spool: CsvSpool | None = CsvSpool(plain=not gzip)
         self.upload: Any = None  # an ObsUpload once the export overflows
-        self.rows = 0
+        self.rows = 0  # rows handed to the writer
+        self.pending: list[list[Any]] = []
         self.text = io.StringIO()
-        self.writer = csv.writer(self.text, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+        self.writer = csv_writer(self.text)
         self.text.write(BOM)
         self.writer.writerow(COLUMNS)
 
     def row(self, values: list[Any]) -> None:
+        self.pending.append(values)
+        if len(self.pending) >= ROWS_PER_WRITE:
+            self._write_pending()
+            if self.text.tell() >= FLUSH_CHARS:
+                self.flush()
+
+    def _write_pending(self) -> None:
+        self.writer.writerows(self.pending)
+        self.rows += len(self.pending)
+        self.pending.clear()
+
+    def last_line(self, values: list[Any]) -> None:
+        self._write_pending()
         self.writer.writerow(values)
-        self.rows += 1
-        if self.text.tell() >= FLUSH_CHARS:
-            self.flush()
 
     def flush(self) -> None:
+        self._write_pending()
         chunk = self.text.getvalue()
         self.text.seek(0)
         self.text.truncate()
@@ -165,7 +182,7 @@ def export_csv(query: TaskQuery, settings: Settings, invocation: Invocation, gzi
                               max_tasks=settings.summary.max_tasks)
         if result.partial:
             reason = (result.partial_reason or "unknown").replace("SMS_ALL_MAX_TASKS", "SUMMARY_MAX_TASKS")
-            export.writer.writerow([f"# partial export: {result.fetched} of {result.count} tasks ({reason})"])
+            export.last_line([f"# partial export: {result.fetched} of {result.count} tasks ({reason})"])
         export.flush()
     except Exception:
         if export.upload is not None:

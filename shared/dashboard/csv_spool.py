@@ -27,7 +27,10 @@ def json_len(text: str) -> int:
 
 
 class CsvSpool:
-    def __init__(self) -> None:
+    def __init__(self, plain: bool = True) -> None:
+        """``plain``: also count what the CSV costs as a plain answer (``json.dumps``'s escaping of
+        every character), which only an answer to a caller without gzip needs."""
+        self.plain = plain
         self._zip = zlib.compressobj(6, zlib.DEFLATED, GZIP_WBITS)
         self._chunks: list[bytes] = []
         self.gzip_bytes = 0
@@ -38,13 +41,15 @@ class CsvSpool:
         """One slice (a page or so): compressed and flushed so the sizes are exact, not estimates."""
         data = text.encode("utf-8")
         self.plain_bytes += len(data)
-        self.plain_json_chars += json_len(text)
+        if self.plain:
+            self.plain_json_chars += json_len(text)
         chunk = self._zip.compress(data) + self._zip.flush(zlib.Z_SYNC_FLUSH)
         self._chunks.append(chunk)
         self.gzip_bytes += len(chunk)
 
     def inline_len(self, gzip: bool) -> int:
         """The body's length in the serialised answer; gzip adds its 8-byte trailer and end block."""
+        assert gzip or self.plain, "a plain answer's size is counted only by a spool made with plain=True"
         return base64_len(self.gzip_bytes + 16) if gzip else self.plain_json_chars
 
     def fits(self, gzip: bool, overhead: int) -> bool:
