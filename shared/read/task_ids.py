@@ -22,7 +22,7 @@ import secrets
 from typing import Any
 
 from shared.errors import fn_error
-from shared.validation.decode import member
+from shared.validation.decode import member_of
 
 MAX_ECHOED_ID_CHARS = 64  # an id comes from upstream: echoed short, as JSON data
 _EMPTY = 0  # a free slot; a hash of 0 is stored as 1 (odds 2⁻⁶⁴ of meeting a real 1)
@@ -90,8 +90,13 @@ class TaskIds:
         """Record the page's ids (``offset``: the scan position of its first task); an id seen
         before raises 409 ``SMSFN.0409``. Tasks without a string id are left to validation."""
         add, salt = self._seen.add, self._salt
+        read_kind: Any = None
+        read: Any = None
         for index, task in enumerate(tasks):
-            task_id = member(task, "id")  # a dict, or a typed task from a valid page
+            kind = type(task)
+            if kind is not read_kind:  # a page's tasks share one type: typed (valid page), else dicts
+                read_kind, read = kind, member_of(kind, "id")
+            task_id = read(task)
             if not isinstance(task_id, str):
                 continue
             if not add(hash(salt + task_id)):

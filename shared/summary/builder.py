@@ -108,6 +108,7 @@ from shared.summary.fields import (
     epoch_ms,
     idle_gap_before,
     iso_ms,
+    last_end_ms,
     ms_of,
     norm_enum,
     number,
@@ -296,17 +297,20 @@ class SummaryBuilder:
         if health in (WAITING, STOPPED):
             self._tally(wave, health, None)
             return
-        facts = sub_task_facts(sub_tasks)
         # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
         ident = (text(task_id) or "", text(name) or "", self._scanned)
         group = self._matcher.names[wave] if self._matcher is not None else None
         if health is None:
-            self._add_running(task, state, facts, ident, wave, group)
+            self._add_running(task, state, sub_task_facts(sub_tasks), ident, wave, group)
             return
-        finished = facts.last_end_ms
-        self._tally(wave, health, facts.progress, finished_ms=finished)
         if health == FAILED:
+            facts = sub_task_facts(sub_tasks)
+            finished = facts.last_end_ms
+            self._tally(wave, health, facts.progress, finished_ms=finished)
             self._add_failed(task, state, facts, ident, group)
+        else:  # done: its progress counts 100 whatever the sub tasks say; only its end is read
+            finished = last_end_ms(sub_tasks)
+            self._tally(wave, health, None, finished_ms=finished)
         if finished is not None and self._window.contains(finished):
             target = self._succeeded_changes if health == DONE else self._failed_changes
             target.offer(

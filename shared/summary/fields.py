@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from shared.validation.decode import is_record, member, members
+from shared.validation.decode import is_record, member, member_of, members
 from shared.vocabulary import OTHER, os_types
 
 # Dates before 2000-01-01 are treated as unset: SMS and emulators use 0 for "not ended yet", and a
@@ -181,6 +181,28 @@ def sub_task_facts(sub_tasks: Any) -> SubTaskFacts:
             "progress": clamp_progress(member(current, "progress")),
         }
     return SubTaskFacts(count, round(points / count, 1), first_start, last_end, last_activity, current_view)
+
+
+def last_end_ms(sub_tasks: Any) -> int | None:
+    """``sub_task_facts(sub_tasks).last_end_ms`` alone (a done task needs no more): the latest
+    valid ``end_date`` of the JSON objects in the list, or None."""
+    if not isinstance(sub_tasks, list):
+        return None
+    last = None
+    read_kind: Any = None
+    read: Any = None
+    for sub in sub_tasks:
+        kind = type(sub)
+        if kind is not read_kind:
+            if not is_record(sub):
+                continue
+            read_kind, read = kind, member_of(kind, "end_date")
+        end = read(sub)
+        if type(end) is not int or not MIN_EPOCH_MS <= end <= MAX_EPOCH_MS:
+            end = epoch_ms(end)
+        if end is not None and (last is None or end > last):
+            last = end
+    return last
 
 
 def parse_error(error_json: Any) -> dict[str, Any] | str | None:

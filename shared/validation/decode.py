@@ -60,6 +60,17 @@ def members(kind: type, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ..
     return lambda record: tuple(member(record, name) for name in names)
 
 
+@cache
+def member_of(kind: type, name: str) -> Callable[[Any], Any]:
+    """``members`` for one name: ``reader(record)`` is ``member(record, name)``."""
+    fields = getattr(kind, "__struct_fields__", None)
+    if fields is not None and name in fields:
+        return attrgetter(name)
+    if kind is dict:
+        return lambda record: record.get(name)
+    return lambda record: member(record, name)
+
+
 def is_record(value: Any) -> bool:
     """A JSON object: a dict (or other mapping) or a typed ``msgspec`` struct."""
     kind = type(value)
