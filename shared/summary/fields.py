@@ -110,7 +110,9 @@ class SubTaskFacts(NamedTuple):
     """What the summary needs from a task's ``sub_tasks`` list, read in one pass. (A tuple: one is
     made per task of a scan, and a tuple is the cheapest to make.)"""
 
-    count: int  # sub tasks that are JSON objects; anything else in the list is ignored
+    # sub tasks that are JSON objects; anything else in the list is ignored (a field named as
+    # tuple.count, which it shadows on purpose: the name predates the tuple)
+    count: int  # type: ignore[assignment]
     progress: float | None  # overall progress 0-100, see ``sub_task_facts``; None without sub tasks
     first_start_ms: int | None  # earliest start_date: when the migration began
     last_end_ms: int | None  # latest end_date: finished_at / failed_at
