@@ -108,6 +108,7 @@ from shared.summary.fields import (
     epoch_ms,
     idle_gap_before,
     iso_ms,
+    last_end_ms,
     ms_of,
     norm_enum,
     number,
@@ -130,7 +131,7 @@ from shared.summary.health import (
 )
 from shared.summary.progress import Tally, worst_first
 from shared.summary.topk import SortKey, TopK
-from shared.validation.decode import is_record, member
+from shared.validation.decode import is_record, member, members
 from shared.vocabulary import FILTER_KEYS, OTHER, os_types, states, task_types
 
 SCHEMA_VERSION = 2
@@ -141,6 +142,8 @@ SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schemas" / "summary.schema.
 MAX_ITEMS_LIMIT = 1000
 MAX_SPEED_MBPS = 100_000.0
 _UNKNOWN_LAST = MAX_EPOCH_MS + 1  # sorts after every real date in ascending keys
+# What ``add`` reads of every task, in one call.
+_TASK_MEMBERS = ("state", "type", "os_type", "sub_tasks", "id", "name", "enterprise_project_id")
 
 
 def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> None:
@@ -247,6 +250,14 @@ class SummaryBuilder:
         self._wave_tallies = [Tally() for _ in range(len(waves) + 1)] if waves else []
         self._targets = [w.target_ms for w in waves] + [None]
         self._selected = opts.select_groups
+        # Tables built once: a value already in its normal form (the usual case) is one lookup;
+        # anything else goes through ``norm_enum``/``task_os`` as before.
+        self._state_of = {s: s for s in self._states}
+        self._type_of = {t: t for t in self._task_types}
+        self._os_of = {o: o for o in os_types()}
+        self._fixed = {s: fixed_health(s) for s in (*self._states, None)}
+        self._read_kind: type | None = None
+        self._read: Any = None
 
     @property
     def window(self) -> ChangeWindow:
@@ -256,40 +267,50 @@ class SummaryBuilder:
         """Account for one task: a dict or a typed task (``shared.validation.decode``). Never raises
         on odd data; anything but a JSON object counts as OTHER (and health ``waiting``). A task
         outside the selected waves (``SummaryOptions.select_groups``) is skipped, not counted."""
-        record = is_record(task)
+        # Every task of a scan comes here: its members are read in one call (one reader per record
+        # type, kept while the type repeats), states and enums are looked up in tables built once.
+        kind = type(task)
+        if kind is self._read_kind:
+            read = self._read
+        elif is_record(task):
+            read = self._read = members(kind, _TASK_MEMBERS)
+            self._read_kind = kind
+        else:
+            self._add_other()
+            return
+        state_v, type_v, os_v, sub_tasks, task_id, name, project = read(task)
         wave = -1
         if self._matcher is not None:
-            wave = len(self._targets) - 1
-            if record:
-                wave = self._matcher.index(text(member(task, "name")), text(member(task, "enterprise_project_id")),
-                                           text(member(task, "id")))
+            wave = self._matcher.index(text(name), text(project), text(task_id))
             if self._selected is not None and self._matcher.names[wave] not in self._selected:
                 return
         self._scanned += 1
-        if not record:
-            for counter in (self._by_state, self._by_type, self._by_os):
-                counter[OTHER] += 1
-            self._tally(wave, WAITING, None)
-            return
-        state = norm_enum(member(task, "state"), self._states)
+        state = self._state_of.get(state_v) if type(state_v) is str else None
+        if state is None and state_v is not None:
+            state = norm_enum(state_v, self._states)
         self._by_state[state or OTHER] += 1
-        self._by_type[bucket(member(task, "type"), self._task_types)] += 1
-        self._by_os[task_os(task)] += 1
-        health = fixed_health(state)
+        task_type = self._type_of.get(type_v) if type(type_v) is str else None
+        self._by_type[task_type or bucket(type_v, self._task_types)] += 1
+        os_type = self._os_of.get(os_v) if type(os_v) is str else None
+        self._by_os[os_type or task_os(task)] += 1
+        health = self._fixed[state]
         if health in (WAITING, STOPPED):
             self._tally(wave, health, None)
             return
-        facts = sub_task_facts(member(task, "sub_tasks"))
         # The arrival counter ends every sort key: the last-resort tie-break (duplicate ids exist).
-        ident = (text(member(task, "id")) or "", text(member(task, "name")) or "", self._scanned)
+        ident = (text(task_id) or "", text(name) or "", self._scanned)
         group = self._matcher.names[wave] if self._matcher is not None else None
         if health is None:
-            self._add_running(task, state, facts, ident, wave, group)
+            self._add_running(task, state, sub_task_facts(sub_tasks), ident, wave, group)
             return
-        finished = facts.last_end_ms
-        self._tally(wave, health, facts.progress, finished_ms=finished)
         if health == FAILED:
+            facts = sub_task_facts(sub_tasks)
+            finished = facts.last_end_ms
+            self._tally(wave, health, facts.progress, finished_ms=finished)
             self._add_failed(task, state, facts, ident, group)
+        else:  # done: its progress counts 100 whatever the sub tasks say; only its end is read
+            finished = last_end_ms(sub_tasks)
+            self._tally(wave, health, None, finished_ms=finished)
         if finished is not None and self._window.contains(finished):
             target = self._succeeded_changes if health == DONE else self._failed_changes
             target.offer(
@@ -297,6 +318,18 @@ class SummaryBuilder:
                 lambda: {**_who(task), "health": health, "group": group, "state": state,
                          "finished_at": iso_ms(finished)},
             )
+
+    def _add_other(self) -> None:
+        """Anything but a JSON object: OTHER everywhere, health ``waiting``, wave ``Other``."""
+        wave = -1
+        if self._matcher is not None:
+            wave = len(self._targets) - 1
+            if self._selected is not None and self._matcher.names[wave] not in self._selected:
+                return
+        self._scanned += 1
+        for counter in (self._by_state, self._by_type, self._by_os):
+            counter[OTHER] += 1
+        self._tally(wave, WAITING, None)
 
     def add_many(self, tasks: Iterable[Any]) -> None:
         for task in tasks:

@@ -20,8 +20,9 @@ joins the pages' arrays without re-encoding anything."""
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from shared.validation.fastpath import compile_type
@@ -42,6 +43,44 @@ def member(record: Any, name: str) -> Any:
     if hasattr(kind, "__struct_fields__"):
         return getattr(record, name, None)
     return record.get(name) if isinstance(record, Mapping) else None
+
+
+Reader = Callable[[Any], Any]
+_readers: dict[tuple[type, str | tuple[str, ...]], Reader] = {}  # a few record types x name sets
+
+
+def members(kind: type, names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """A reader of ``names`` for records of type ``kind``: ``reader(record)`` is the tuple of
+    ``member(record, name)`` for each name, in one call. A typed task's type gets one
+    ``operator.attrgetter`` (a single C call, where ``member`` per name costs a type dispatch
+    each: the summary reads several members of every task and sub task of a scan); dicts and
+    other mappings read as ``member`` does. ``names``: two or more. Built once per type."""
+    read = _readers.get((kind, names))
+    if read is None:
+        fields = getattr(kind, "__struct_fields__", None)
+        if fields is not None and len(names) > 1 and all(name in fields for name in names):
+            read = attrgetter(*names)
+        elif kind is dict:
+            read = lambda record: tuple(map(record.get, names))  # noqa: E731
+        else:
+            read = lambda record: tuple(member(record, name) for name in names)  # noqa: E731
+        _readers[(kind, names)] = read
+    return read
+
+
+def member_of(kind: type, name: str) -> Reader:
+    """``members`` for one name: ``reader(record)`` is ``member(record, name)``."""
+    read = _readers.get((kind, name))
+    if read is None:
+        fields = getattr(kind, "__struct_fields__", None)
+        if fields is not None and name in fields:
+            read = attrgetter(name)
+        elif kind is dict:
+            read = lambda record: record.get(name)  # noqa: E731
+        else:
+            read = lambda record: member(record, name)  # noqa: E731
+        _readers[(kind, name)] = read
+    return read
 
 
 def is_record(value: Any) -> bool:
