@@ -104,11 +104,14 @@ def test_the_smaller_configured_timeout_wins_and_nonsense_is_ignored() -> None:
     assert invocation_budget(None, NO_ENV) == (None, "none")  # a bare local call: no clock
 
 
-@pytest.mark.parametrize("ctx", [OpenYuanrongPython(30), OpenYuanrongCpp(), OpenYuanrongGo(30), HuaweiNode(30)],
+# Factories, not contexts: a context's clock starts when it is made, and parameters are made at
+# collection, long before the test runs in a full suite.
+@pytest.mark.parametrize("make", [lambda: OpenYuanrongPython(30), OpenYuanrongCpp, lambda: OpenYuanrongGo(30),
+                                  lambda: HuaweiNode(30)],
                          ids=["yr-python", "yr-cpp", "yr-go", "node"])
-def test_every_runtime_gives_a_working_deadline(ctx: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_runtime_gives_a_working_deadline(make: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNTIME_TIMEOUT", "30")
-    inv = Invocation.from_context(ctx)
+    inv = Invocation.from_context(make())
     assert 29 < inv.deadline.remaining() <= 30 - RESPONSE_RESERVE_S
 
 
