@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 import zlib
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from shared import result_limits
 from shared.dashboard.csv_cells import FORMULA_CHARS, is_inert
 from shared.dashboard.csv_export import COLUMNS, neutralise, task_row
 from shared.dashboard.csv_spool import CsvSpool, json_len
@@ -87,3 +89,14 @@ def test_an_error_object_is_split_as_the_task_page_and_the_chat_split_it() -> No
     row = dict(zip(COLUMNS, task_row({"id": "t", "error_json": error_json}), strict=True))
     page = error_parts({"code": "SMS.1903", "message": "agent offline", "detail": "x"})
     assert (row["error_code"], row["error_msg"]) == (page["code"], page["message"]) == ("SMS.1903", "agent offline")
+
+
+@pytest.mark.parametrize("gzip", [True, False])
+def test_an_inline_csv_body_says_its_exact_cost_so_it_is_not_serialised_again(gzip: bool) -> None:
+    spool = CsvSpool(plain=True)
+    for text in ('id,name\r\n', '"迁移",=1+1\r\n', 'tab\there "quoted" \\ 😀\r\n', '\u202etxt\x7f\r\n'):
+        spool.write(text)
+    body = spool.gzip_body() if gzip else spool.plain_body()
+    sized = result_limits._sized.get()
+    assert sized is not None and sized[0] is body
+    assert sized[1] == len(json.dumps(body))  # the runtime's serialiser is the reference
