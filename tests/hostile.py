@@ -35,7 +35,9 @@ class Seen:
 
 
 def head(status: int, headers: dict[str, str] | None = None, length: int | None = None) -> bytes:
-    lines = [f"HTTP/1.1 {status} X", "Content-Type: application/json"]
+    # The server closes every connection after one answer, so it says so, as HTTP/1.1 asks: without
+    # it a client may send its next request on that connection just as it closes (a flaky 502).
+    lines = [f"HTTP/1.1 {status} X", "Content-Type: application/json", "Connection: close"]
     lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
     if length is not None:
         lines.append(f"Content-Length: {length}")
