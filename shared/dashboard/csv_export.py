@@ -21,7 +21,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from shared.dashboard.csv_cells import neutralise, neutralise_row  # noqa: F401  (neutralise: for callers)
-from shared.dashboard.csv_dates import date_cell
 from shared.dashboard.csv_health import TaskJudge
 from shared.dashboard.csv_spool import FUNCTION_RESPONSE_LIMIT, CsvSpool, answer_overhead
 from shared.errors import error_fields, fn_error
@@ -29,7 +28,7 @@ from shared.read.query import TaskQuery
 from shared.read.tasks import scan_headers, stream_tasks
 from shared.scope import Invocation
 from shared.settings import Settings
-from shared.summary.fields import parse_error, sub_task_facts
+from shared.summary.fields import epoch_ms, iso_ms, parse_error, sub_task_facts
 
 BOM = "\ufeff"
 CSV_TYPE = "text/csv;charset=UTF-8"
@@ -53,6 +52,12 @@ def _server(server: Any) -> tuple[Any, Any]:
     if type(server) is not dict and not isinstance(server, Mapping):  # decoded JSON: a dict, checked first
         return None, None
     return server.get("name"), server.get("ip") or server.get("private_ip")
+
+
+def date_cell(value: Any) -> str | None:
+    """A task's epoch-milliseconds date as ISO text, or ``None`` when ``epoch_ms`` reads no date."""
+    ms = epoch_ms(value)
+    return None if ms is None else iso_ms(ms)
 
 
 def task_row(task: Any, judge: TaskJudge | None = None) -> list[Any]:

@@ -7,10 +7,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from shared.dashboard.csv_dates import iso_date
 from shared.settings import Settings
 from shared.summary.builder import MAX_SPEED_MBPS, SummaryOptions
-from shared.summary.fields import SubTaskFacts, epoch_ms, ms_of, norm_enum, number, text
+from shared.summary.fields import SubTaskFacts, epoch_ms, iso_ms, ms_of, norm_enum, number, text
 from shared.summary.groups import WaveMatcher
 from shared.summary.health import FAILED, REASON_ERROR, assess, fixed_health
 from shared.vocabulary import states
@@ -47,4 +46,4 @@ class TaskJudge:
                         speed if speed is not None and 0.0 <= speed <= MAX_SPEED_MBPS else None,
                         epoch_ms(task.get("estimate_complete_time")), now_ms=self._now_ms,
                         stall_ms=self._stall_ms, skew_ms=self._skew_ms, target_ms=target_ms)
-        return [judged.health, judged.reason, wave, None if judged.eta_ms is None else iso_date(judged.eta_ms)]
+        return [judged.health, judged.reason, wave, None if judged.eta_ms is None else iso_ms(judged.eta_ms)]
